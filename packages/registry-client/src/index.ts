@@ -1,1 +1,22 @@
-export {};
+export { createRegistryClient, type RegistryClientOptions } from './client.js';
+export {
+  type CredentialResolverOptions,
+  createCredentialResolver,
+} from './credentials/resolver.js';
+export {
+  isRegistryError,
+  REGISTRY_ERROR_CODES,
+  RegistryError,
+  type RegistryErrorCode,
+} from './errors.js';
+export { normalizeRegistryHost } from './host-key.js';
+export { dockerRegistryAuth } from './registry-auth-header.js';
+export type {
+  CredentialResolver,
+  CredentialSource,
+  Env,
+  ManifestDigest,
+  RegistryClient,
+  RegistryCredential,
+  RegistryRequestEvent,
+} from './types.js';
