@@ -1,0 +1,186 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, waitForHttp } from './free-port.js';
+import type { ImagePublisher } from './image-publisher.js';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy.js';
+import {
+  type LogLine,
+  type ServiceName,
+  type ServiceProcess,
+  startService,
+} from './service-process.js';
+
+export interface StackOptions {
+  readonly publisher: ImagePublisher;
+  /** The real engine's socket; admin-api reaches it through a recording proxy. */
+  readonly engineSocketPath: string;
+  readonly credentials?: { readonly username: string; readonly password: string };
+  readonly workDir: string;
+  /** IMAGE_WATCH_INTERVAL as the operator writes it (`2s`, `5m`, or milliseconds). */
+  readonly interval: string;
+  readonly adminToken: string;
+  /** Record every outbound connection of both services (the e2e suite's step 4). */
+  readonly recordConnections?: boolean;
+  readonly onLine?: (line: LogLine, service: ServiceName) => void;
+}
+
+export interface Stack {
+  readonly adminApi: ServiceProcess;
+  readonly imagewatch: ServiceProcess;
+  readonly engineProxy: RecordingProxy;
+  readonly adminProxy: RecordingProxy;
+  readonly adminApiUrl: string;
+  readonly imagewatchUrl: string;
+  readonly stateFile: string;
+  readonly connectionLog: string;
+  /** Starts imagewatch again (after stopImagewatch), with the same state file. */
+  restartImagewatch(): Promise<ServiceProcess>;
+  stopImagewatch(): Promise<void>;
+  /** Runtimes imagewatch asked admin-api to refresh, in order. */
+  refreshedRuntimes(): string[];
+  /** Image references admin-api pulled through the engine, in order. */
+  pulledReferences(): string[];
+  /** The seen digests imagewatch has persisted, keyed by full image reference. */
+  readSeenDigests(): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts admin-api and imagewatch from their built bins, configured by environment only,
+ * exactly as an operator would, with recording proxies in front of the engine and admin-api.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const home = join(options.workDir, 'home');
+  const dockerConfig = join(options.workDir, 'docker-config');
+  await mkdir(home, { recursive: true });
+  await mkdir(dockerConfig, { recursive: true });
+  const stateFile = join(options.workDir, 'imagewatch', 'state.json');
+  const connectionLog = join(options.workDir, 'connections.jsonl');
+
+  const engineProxy = await startRecordingProxy({
+    listen: { socketPath: join(options.workDir, 'engine.sock') },
+    upstream: { socketPath: options.engineSocketPath },
+  });
+  const adminPort = await freePort();
+  const adminApiUrl = `http://127.0.0.1:${adminPort}`;
+  const adminProxy = await startRecordingProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: adminPort },
+    expectedBearer: options.adminToken,
+  });
+
+  // What every service shares: the one registry variable and its credentials. HOME and
+  // DOCKER_CONFIG point at empty directories so nothing of the machine's own leaks in.
+  const registryEnv: Record<string, string> = {
+    MOLECULE_IMAGE_REGISTRY: options.publisher.prefix,
+    MOLECULE_ADMIN_TOKEN: options.adminToken,
+    HOME: home,
+    DOCKER_CONFIG: dockerConfig,
+    LOG_LEVEL: 'info',
+    ...(options.credentials
+      ? {
+          MOLECULE_REGISTRY_USERNAME: options.credentials.username,
+          MOLECULE_REGISTRY_PASSWORD: options.credentials.password,
+        }
+      : {}),
+  };
+  const common = {
+    ...(options.recordConnections ? { connectionLog } : {}),
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  };
+  const adminApi = startService('admin-api', {
+    ...common,
+    env: {
+      ...registryEnv,
+      ADMIN_API_HOST: '127.0.0.1',
+      ADMIN_API_PORT: String(adminPort),
+      DOCKER_HOST: `unix://${engineProxy.address}`,
+    },
+  });
+  await Promise.race([
+    waitForHttp(`${adminApiUrl}/healthz`, 20_000),
+    adminApi.exited.then((code) => {
+      throw new Error(
+        `admin-api exited (${code}) at start:\n${adminApi.lines.map((l) => JSON.stringify(l)).join('\n')}`,
+      );
+    }),
+  ]);
+
+  const imagewatchPort = await freePort();
+  const imagewatchUrl = `http://127.0.0.1:${imagewatchPort}`;
+  const startImagewatch = async () => {
+    const service = startService('imagewatch', {
+      ...common,
+      args: ['run'],
+      env: {
+        ...registryEnv,
+        IMAGE_WATCH_INTERVAL: options.interval,
+        IMAGE_AUTO_REFRESH: 'true',
+        MOLECULE_ADMIN_API_URL: adminProxy.address,
+        IMAGE_WATCH_STATE_FILE: stateFile,
+        IMAGE_WATCH_PORT: String(imagewatchPort),
+      },
+    });
+    await Promise.race([
+      waitForHttp(`${imagewatchUrl}/healthz`, 20_000),
+      service.exited.then((code) => {
+        throw new Error(
+          `imagewatch exited (${code}) at start:\n${service.lines.map((l) => JSON.stringify(l)).join('\n')}`,
+        );
+      }),
+    ]);
+    return service;
+  };
+  let imagewatch = await startImagewatch();
+
+  return {
+    adminApi,
+    get imagewatch() {
+      return imagewatch;
+    },
+    engineProxy,
+    adminProxy,
+    adminApiUrl,
+    imagewatchUrl,
+    stateFile,
+    connectionLog,
+    async restartImagewatch() {
+      await imagewatch.stop();
+      imagewatch = await startImagewatch();
+      return imagewatch;
+    },
+    async stopImagewatch() {
+      await imagewatch.stop();
+    },
+    refreshedRuntimes() {
+      return adminProxy.requests
+        .filter((r) => r.method === 'POST' && r.url.startsWith('/admin/workspace-images/refresh'))
+        .map((r) => new URL(r.url, 'http://x').searchParams.get('runtime') ?? '(all)');
+    },
+    pulledReferences() {
+      return engineProxy.requests
+        .filter((r) => r.method === 'POST' && /\/images\/create\?/.test(r.url))
+        .map((r) => {
+          const params = new URL(r.url, 'http://x').searchParams;
+          const tag = params.get('tag');
+          return `${params.get('fromImage')}${tag ? `:${tag}` : ''}`;
+        });
+    },
+    async readSeenDigests() {
+      let text: string;
+      try {
+        text = await readFile(stateFile, 'utf8');
+      } catch {
+        return {};
+      }
+      const state = JSON.parse(text) as { images?: Record<string, { digest?: string }> };
+      return Object.fromEntries(
+        Object.entries(state.images ?? {}).map(([ref, entry]) => [ref, entry.digest ?? '']),
+      );
+    },
+    async close() {
+      await Promise.allSettled([imagewatch.stop(), adminApi.stop()]);
+      await Promise.allSettled([engineProxy.close(), adminProxy.close()]);
+    },
+  };
+}
