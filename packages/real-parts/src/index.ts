@@ -13,6 +13,7 @@ export {
   type DistributionUser,
   startDistribution,
 } from './distribution.js';
+export { type Dockerd, type DockerdOptions, socketGet, startDockerd } from './dockerd.js';
 export type { Env } from './env.js';
 export { isRealPartsError, RealPartsError, type RealPartsErrorCode } from './errors.js';
 export {
