@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { e2eConfig } from './e2e-config.js';
 
 const require = createRequire(import.meta.url);
 const recorderPreload = join(
@@ -53,7 +54,7 @@ export function startService(name: ServiceName, options: StartServiceOptions): S
   const nodeOptions = options.connectionLog ? `--import=${recorderPreload}` : '';
   const child: ChildProcess = spawn(process.execPath, [serviceBin(name), ...(options.args ?? [])], {
     env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PATH: e2eConfig.path,
       NODE_OPTIONS: nodeOptions,
       ...(options.connectionLog ? { MOLECULE_E2E_CONNECTION_LOG: options.connectionLog } : {}),
       ...options.env,
