@@ -46,7 +46,7 @@ export interface RegistryErrorOptions {
   readonly host?: string;
   readonly path?: string;
   readonly status?: number;
-  readonly statusText?: string;
+  readonly statusText?: string | undefined;
   readonly retryAfterMs?: number;
   readonly cause?: unknown;
 }

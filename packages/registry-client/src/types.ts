@@ -1,5 +1,6 @@
-/** Environment as a value: every function takes it so nothing reads or mutates globals. */
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '@molecule/registry';
+
+export type { Env };
 
 export type CredentialSource = 'env' | 'env-legacy' | 'docker-config' | 'credential-helper' | 'ecr';
 

@@ -1,4 +1,4 @@
-import { configuredRegistryHost } from '../configured-host.js';
+import { registryHost } from '@molecule/registry';
 import { normalizeRegistryHost } from '../host-key.js';
 import type { Env, RegistryCredential } from '../types.js';
 
@@ -8,7 +8,7 @@ import type { Env, RegistryCredential } from '../types.js';
  * `GHCR_USER` + `GHCR_TOKEN`. `undefined` when neither pair is complete or the host differs.
  */
 export function resolveEnvCredential(host: string, env: Env): RegistryCredential | undefined {
-  if (normalizeRegistryHost(host) !== normalizeRegistryHost(configuredRegistryHost(env))) {
+  if (normalizeRegistryHost(host) !== normalizeRegistryHost(registryHost(env))) {
     return undefined;
   }
   const username = env.MOLECULE_REGISTRY_USERNAME;
