@@ -1,0 +1,101 @@
+/**
+ * Prometheus metrics of imagewatch, on a registry of their own (no global state), served by
+ * `GET /metrics`. Names are listed in the README.
+ */
+import type { RegistryRequestEvent } from '@molecule/registry-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export type CheckOutcome = 'seeded' | 'unchanged' | 'changed' | 'error' | 'backoff';
+export type RefreshOutcome = 'success' | 'failure';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly ticks: Counter<'outcome'>;
+  readonly tickDuration: Histogram<string>;
+  readonly checks: Counter<'runtime' | 'outcome'>;
+  readonly checkErrors: Counter<'runtime' | 'code'>;
+  readonly registryRequests: Counter<'host' | 'kind' | 'status'>;
+  readonly digestChanges: Counter<'runtime'>;
+  readonly refreshes: Counter<'runtime' | 'outcome'>;
+  readonly lastSuccessfulTick: Gauge<string>;
+  readonly stateFileErrors: Counter<'operation'>;
+  readonly watchedReferences: Gauge<string>;
+  /** Feed for `createRegistryClient({ onRequest })`. */
+  onRegistryRequest(event: RegistryRequestEvent): void;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'imagewatch_' });
+  const registers = [registry];
+  const registryRequests = new Counter({
+    name: 'imagewatch_registry_requests_total',
+    help: 'HTTP requests to the registry, by host, kind (ping, token, manifest, other) and status (or "error").',
+    labelNames: ['host', 'kind', 'status'] as const,
+    registers,
+  });
+  return {
+    registry,
+    ticks: new Counter({
+      name: 'imagewatch_ticks_total',
+      help: 'Completed ticks by outcome: success (at least one digest resolved) or failure.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    tickDuration: new Histogram({
+      name: 'imagewatch_tick_duration_seconds',
+      help: 'Wall time of one tick.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    checks: new Counter({
+      name: 'imagewatch_checks_total',
+      help: 'Digest checks by runtime and outcome (seeded, unchanged, changed, error, backoff).',
+      labelNames: ['runtime', 'outcome'] as const,
+      registers,
+    }),
+    checkErrors: new Counter({
+      name: 'imagewatch_check_errors_total',
+      help: 'Failed digest checks by runtime and error code (UNAUTHORIZED, NETWORK, RATE_LIMITED, ...).',
+      labelNames: ['runtime', 'code'] as const,
+      registers,
+    }),
+    registryRequests,
+    digestChanges: new Counter({
+      name: 'imagewatch_digest_changes_total',
+      help: 'Digest changes seen (moved, or differing from the host on first sight), by runtime.',
+      labelNames: ['runtime'] as const,
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'imagewatch_refreshes_total',
+      help: 'admin-api refresh calls by runtime and outcome (success, failure).',
+      labelNames: ['runtime', 'outcome'] as const,
+      registers,
+    }),
+    lastSuccessfulTick: new Gauge({
+      name: 'imagewatch_last_successful_tick_timestamp_seconds',
+      help: 'Unix time of the end of the last successful tick (0 before the first).',
+      registers,
+    }),
+    stateFileErrors: new Counter({
+      name: 'imagewatch_state_file_errors_total',
+      help: 'State file problems by operation: load (corrupt or unreadable) or write.',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
+    watchedReferences: new Gauge({
+      name: 'imagewatch_watched_references',
+      help: 'Number of image references watched.',
+      registers,
+    }),
+    onRegistryRequest(event) {
+      registryRequests.inc({
+        host: event.host,
+        kind: event.kind,
+        status: event.status === undefined ? 'error' : String(event.status),
+      });
+    },
+  };
+}
