@@ -14,6 +14,11 @@ export {
   startDistribution,
 } from './distribution.js';
 export { type Dockerd, type DockerdOptions, socketGet, startDockerd } from './dockerd.js';
+export {
+  type EnginePullResult,
+  encodeRegistryAuth,
+  pullWithEngine,
+} from './engine.js';
 export type { Env } from './env.js';
 export { isRealPartsError, RealPartsError, type RealPartsErrorCode } from './errors.js';
 export {
