@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Digest } from './digest.js';
 import { DOCKER_MANIFEST, OCI_MANIFEST } from './media-types.js';
+import { createRandomImage } from './random-image.js';
 import { startFakeRegistry } from './server.js';
 import type { FakeRegistry } from './types.js';
 
@@ -112,5 +115,16 @@ describe('read side (auth none)', () => {
     await registry.close();
     expect(Date.now() - started).toBeLessThan(1000);
     await expect(fetch(`${registry.url}/v2/`)).rejects.toThrow();
+  });
+});
+
+describe('createRandomImage', () => {
+  it('makes a layer tar can read and a config whose diff id is the uncompressed layer', () => {
+    const image = createRandomImage();
+    const [config, layer] = image.blobs as [Buffer, Buffer];
+    expect(execFileSync('tar', ['-tzf', '-'], { input: layer }).toString()).toBe('random.txt\n');
+    const parsed = JSON.parse(config.toString()) as { rootfs: { diff_ids: string[] } };
+    expect(parsed.rootfs.diff_ids).toEqual([sha256Digest(gunzipSync(layer))]);
+    expect(createRandomImage().manifest.body.equals(image.manifest.body)).toBe(false);
   });
 });
