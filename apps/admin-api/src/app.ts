@@ -59,8 +59,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     logger,
     // A refresh may legitimately run for minutes (pull timeout × runtimes / concurrency).
     requestTimeout: 0,
-    // Query values beyond this are a 414/400, never processed.
-    maxParamLength: 200,
   });
   const metrics = deps.metrics ?? createMetrics();
   const service = createRefreshService({

@@ -23,26 +23,24 @@ export async function mapLimit<T, R>(
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private active = 0;
+  private pending = 0;
 
+  /** Tasks queued behind the running (or about to run) one. */
   get waiting(): number {
-    return this.queued;
+    return Math.max(0, this.pending - 1);
   }
 
   get busy(): boolean {
-    return this.active > 0 || this.queued > 0;
+    return this.pending > 0;
   }
 
   run<R>(task: () => Promise<R>): Promise<R> {
-    this.queued += 1;
+    this.pending += 1;
     const result = this.tail.then(async () => {
-      this.queued -= 1;
-      this.active += 1;
       try {
         return await task();
       } finally {
-        this.active -= 1;
+        this.pending -= 1;
       }
     });
     this.tail = result.catch(() => undefined);

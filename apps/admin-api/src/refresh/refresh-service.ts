@@ -151,6 +151,15 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
   const shutdown = new AbortController();
   let closing = false;
 
+  async function pingEngine(timeoutMs = 2000): Promise<boolean> {
+    try {
+      await docker.ping({ abortSignal: AbortSignal.timeout(timeoutMs) } as never);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async function inspectLocal(image: string): Promise<LocalImage | null> {
     try {
       const info = await docker.getImage(image).inspect();
@@ -320,6 +329,12 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       }
     }
 
+    // A pull cut short may be a dropped connection rather than an engine that is gone:
+    // only an engine that does not answer ping now is reported as unreachable.
+    if (unreachable !== undefined && !listFailure && (await pingEngine(2000))) {
+      unreachable = undefined;
+    }
+
     let outcome: RefreshOutcome;
     let label: string;
     if (listFailure?.unreachable || (unreachable !== undefined && !listFailure)) {
@@ -400,14 +415,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       );
     },
 
-    async ping(timeoutMs = 2000) {
-      try {
-        await docker.ping({ abortSignal: AbortSignal.timeout(timeoutMs) } as never);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: pingEngine,
 
     async close(timeoutMs) {
       closing = true;

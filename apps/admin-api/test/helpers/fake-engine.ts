@@ -44,6 +44,8 @@ export interface PullScript {
   delayMs?: number;
   /** Called when the pull starts (e.g. to crash the engine). */
   onStart?: () => void;
+  /** The image id the pull results in (default: a new random one). */
+  imageId?: string;
 }
 
 export interface EngineRequest {
@@ -174,7 +176,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         res.end();
         return;
       }
-      const id = newImageId();
+      const id = script.imageId ?? newImageId();
       const digest = `sha256:${randomBytes(32).toString('hex')}`;
       write({ status: `Digest: ${digest}` });
       write({ status: `Status: Downloaded newer image for ${reference}` });
