@@ -127,12 +127,34 @@ describe.skipIf(gate.skip)(`startDockerd ${gate.reason ?? ''}`, () => {
     await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('close() stops the engine and removes its directories; two engines can run at once', async () => {
+  it('runs two engines at once; close() stops one, even with a container ignoring TERM, and removes its dirs', async () => {
     const other = await startDockerd();
     expect(other.socketPath).not.toBe(engine.socketPath);
     expect((await socketGet(engine.socketPath, '/_ping'))?.status).toBe(200);
     expect((await socketGet(other.socketPath, '/_ping'))?.status).toBe(200);
+
+    const pulled = await pullWithEngine({
+      socketPath: other.socketPath,
+      fromImage: `${registry.host}/${repository}`,
+      tag: 'latest',
+      registryAuth: encodeRegistryAuth({
+        username: 'bob',
+        password: PASSWORD,
+        serveraddress: registry.host,
+      }),
+    });
+    expect(pulled.error).toBeUndefined();
+    const stubborn = await new Docker({ socketPath: other.socketPath }).createContainer({
+      Image: `${registry.host}/${repository}:latest`,
+      // busybox sh as PID 1 ignores SIGTERM: only a kill ends this one
+      Cmd: ['sh', '-c', 'sleep 1000'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await stubborn.start();
+
+    const started = Date.now();
     await other.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(existsSync(other.dir)).toBe(false);
     expect(await socketGet(other.socketPath, '/_ping')).toBeUndefined();
     expect((await socketGet(engine.socketPath, '/_ping'))?.status).toBe(200);

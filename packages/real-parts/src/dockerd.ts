@@ -34,16 +34,17 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
 
 /**
- * A GET over the engine's unix socket; undefined when nothing answers. Plain node:http so the
- * harness does not depend on a Docker client library.
+ * One request over the engine's unix socket; undefined when nothing answers. Plain node:http
+ * so the harness does not depend on a Docker client library.
  */
-export function socketGet(
+export function socketRequest(
   socketPath: string,
+  method: string,
   path: string,
   timeoutMs = 2_000,
 ): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path, method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request({ socketPath, path, method, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -55,6 +56,24 @@ export function socketGet(
     req.on('error', () => resolve(undefined));
     req.end();
   });
+}
+
+/** GET over the engine's unix socket (see {@link socketRequest}). */
+export function socketGet(socketPath: string, path: string, timeoutMs = 2_000) {
+  return socketRequest(socketPath, 'GET', path, timeoutMs);
+}
+
+/**
+ * Stop running containers with a 1 s grace before the engine goes down: its own shutdown
+ * waits out each container's stop timeout (10 s by default).
+ */
+async function stopContainers(socketPath: string): Promise<void> {
+  const list = await socketGet(socketPath, '/containers/json');
+  if (list?.status !== 200) return;
+  const ids = (JSON.parse(list.body) as { Id: string }[]).map((container) => container.Id);
+  await Promise.all(
+    ids.map((id) => socketRequest(socketPath, 'POST', `/containers/${id}/stop?t=1`, 10_000)),
+  );
 }
 
 /** Mount points below `dir` (deepest first), from /proc/self/mountinfo. */
@@ -124,6 +143,8 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
       join(dir, 'exec'),
       '--pidfile',
       join(dir, 'docker.pid'),
+      // Containers that ignore SIGTERM are killed after 5 s, well inside close()'s 15 s grace.
+      '--shutdown-timeout=5',
       '--config-file',
       configFile,
       ...insecure.flatMap((registry) => ['--insecure-registry', registry]),
@@ -165,6 +186,7 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
       logFile,
       close: () => {
         closing ??= (async () => {
+          if (!hasExited(started)) await stopContainers(socketPath);
           await terminate(started, STOP_GRACE_MS);
           await cleanUp(dir);
         })();

@@ -13,7 +13,13 @@ export {
   type DistributionUser,
   startDistribution,
 } from './distribution.js';
-export { type Dockerd, type DockerdOptions, socketGet, startDockerd } from './dockerd.js';
+export {
+  type Dockerd,
+  type DockerdOptions,
+  socketGet,
+  socketRequest,
+  startDockerd,
+} from './dockerd.js';
 export {
   type EnginePullResult,
   encodeRegistryAuth,
