@@ -1,18 +1,145 @@
+import { ImageReferenceError, parseImageReference } from '@molecule/registry';
+import type { Dispatcher } from 'undici';
+import { withTimeout } from './abort.js';
+import { createAuthenticator, type RegistryTarget } from './auth.js';
 import { RegistryError } from './errors.js';
+import { apiHostFor } from './host-key.js';
+import { createHostLimiter } from './host-limiter.js';
+import { createHttpPolicy } from './http-policy.js';
+import { fetchManifestDigest } from './manifest-digest.js';
+import { defaultLookupAll, type LookupAll } from './realm-guard.js';
+import { type RetryOptions, resolveRetryOptions } from './retry-policy.js';
+import { createTokenCache } from './token-cache.js';
+import { createTransport } from './transport.js';
 import type { CredentialResolver, Env, RegistryClient, RegistryRequestEvent } from './types.js';
 
 export interface RegistryClientOptions {
+  /** Where credentials come from (usually `createCredentialResolver({ env })`). */
   readonly credentials: CredentialResolver;
+  /** Read for `MOLECULE_INSECURE_REGISTRIES` (default `process.env`). */
   readonly env?: Env;
+  /** Called after every HTTP request (ping, token, manifest), for metrics and tests. */
   readonly onRequest?: (event: RegistryRequestEvent) => void;
+  /** Requests in flight per registry origin, and pooled connections per origin (default 16). */
   readonly concurrencyPerHost?: number;
+  /** Bound on one `getManifestDigest` call, including waiting and retries (default 60 s). */
+  readonly requestTimeoutMs?: number;
+  /** Bound on a ping or token fetch shared by concurrent callers (default 30 s). */
+  readonly tokenTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+  readonly maxRedirects?: number;
+  /** Manifests larger than this are refused (default 4 MiB). */
+  readonly maxManifestBytes?: number;
+  readonly retry?: RetryOptions;
+  /** Custom undici dispatcher (then not closed by `close()`). */
+  readonly dispatcher?: Dispatcher;
+  /** DNS lookup for the token realm SSRF rule (default `dns.lookup`, all addresses). */
+  readonly lookup?: LookupAll;
+  /** OAuth2 client id for refresh-token grants. */
+  readonly clientId?: string;
+  readonly now?: () => number;
 }
 
-export function createRegistryClient(_options: RegistryClientOptions): RegistryClient {
+/**
+ * One long-lived client per process: it holds the token cache, the learned challenges and
+ * the keep-alive pools, so steady-state checks cost one `HEAD` each.
+ *
+ * @example
+ * const client = createRegistryClient({ credentials: createCredentialResolver({ env }), env });
+ * const { digest } = await client.getManifestDigest('ghcr.io/molecule-ai/workspace-template-langgraph:latest');
+ * await client.close();
+ */
+export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
+  const env = options.env ?? process.env;
+  const policy = createHttpPolicy(env);
+  const concurrency = Math.max(1, options.concurrencyPerHost ?? 16);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
+  const now = options.now ?? Date.now;
+  const transport = createTransport({
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+    connections: concurrency,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+    maxRedirects: options.maxRedirects ?? 5,
+    retry: resolveRetryOptions(options.retry),
+    policy,
+    onRequest: options.onRequest,
+  });
+  const authenticator = createAuthenticator({
+    transport,
+    credentials: options.credentials,
+    policy,
+    tokens: createTokenCache({ now }),
+    lookup: options.lookup ?? defaultLookupAll,
+    clientId: options.clientId ?? 'molecule-registry-client',
+    tokenTimeoutMs: options.tokenTimeoutMs ?? 30_000,
+    now,
+  });
+  const limiter = createHostLimiter(concurrency);
+  let closed = false;
+
+  function targetFor(domain: string): RegistryTarget {
+    const apiHost = apiHostFor(domain);
+    return { host: domain, origin: `${policy.schemeFor(apiHost)}://${apiHost}` };
+  }
+
   return {
-    async getManifestDigest() {
-      throw new RegistryError({ code: 'CONFIG', hint: 'registry client not implemented yet' });
+    async getManifestDigest(ref, callOptions = {}) {
+      if (closed) {
+        throw new RegistryError({
+          code: 'CONFIG',
+          method: 'HEAD',
+          target: ref,
+          hint: 'the registry client is closed',
+        });
+      }
+      const parsed = parseReference(ref);
+      const target = targetFor(parsed.domain);
+      const reference = parsed.digest ?? parsed.tag ?? 'latest';
+      const url = `${target.origin}/v2/${parsed.path}/manifests/${reference}`;
+      return withTimeout(
+        requestTimeoutMs,
+        callOptions.signal,
+        { method: 'HEAD', target: url, host: target.host },
+        (signal) =>
+          limiter.run(
+            target.origin,
+            () =>
+              fetchManifestDigest({
+                transport,
+                authenticator,
+                target,
+                repository: parsed.path,
+                reference,
+                maxManifestBytes,
+                signal,
+              }),
+            signal,
+          ),
+      );
     },
-    async close() {},
+    async close() {
+      closed = true;
+      await transport.close();
+    },
   };
+}
+
+function parseReference(ref: string) {
+  try {
+    return parseImageReference(ref);
+  } catch (error) {
+    if (!(error instanceof ImageReferenceError)) throw error;
+    throw new RegistryError({
+      code: 'CONFIG',
+      method: 'PARSE',
+      target: ref,
+      hint: `not a valid image reference (${error.message}); check MOLECULE_IMAGE_REGISTRY and the runtime name`,
+      cause: error,
+    });
+  }
 }

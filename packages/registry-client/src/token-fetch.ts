@@ -62,14 +62,14 @@ export interface TokenRequest {
  */
 export async function fetchToken(request: TokenRequest): Promise<CachedToken> {
   const { credential, realm } = request;
-  if (credential.kind !== 'anonymous' && !credentialsAllowed(request)) {
+  if (!plainHttpAllowed(request)) {
     throw new RegistryError({
       code: 'CONFIG',
       method: 'GET',
       target: realm.href,
       host: realm.host,
       path: realm.pathname,
-      hint: `token realm is plain http on another host; credentials for ${request.registryHost} are only sent over https (or add the realm host to MOLECULE_INSECURE_REGISTRIES)`,
+      hint: `token realm is plain http on a host that does not qualify for http; credentials for ${request.registryHost} only go over https (plain http is for loopback hosts and MOLECULE_INSECURE_REGISTRIES)`,
     });
   }
 
@@ -111,7 +111,8 @@ export async function fetchToken(request: TokenRequest): Promise<CachedToken> {
   return parseTokenBody(response, method, request);
 }
 
-function credentialsAllowed(request: TokenRequest): boolean {
+/** https always; plain http only to a qualifying host, or the registry's own host name when the registry qualifies. */
+function plainHttpAllowed(request: TokenRequest): boolean {
   if (request.policy.mayCarryCredentials(request.realm)) return true;
   // Same host name as a registry that itself qualifies for http (another port is fine).
   const registry = new URL(`http://${request.registryHost}`);
