@@ -20,10 +20,13 @@ const MAX_LABEL_LENGTH = 63;
 const MAX_HOSTNAME_LENGTH = 253;
 
 /**
- * Splits and strictly validates `host[:port]`: DNS-style name or IPv4 or bracketed IPv6,
+ * Splits and strictly validates `host[:port]`: lowercase DNS-style name, IPv4 or bracketed IPv6,
  * port 1–65535 without leading zeros. Returns the parts, or a reason string.
  */
 export function parseRegistryHost(host: string): RegistryHostParts | string {
+  // Docker accepts any case, but credential lookups (docker config `auths`, helpers) compare
+  // hosts exactly: an uppercase host would quietly pull without credentials.
+  if (/[A-Z]/.test(host)) return `"${host}" has uppercase letters; write the host in lowercase`;
   let hostname: string;
   let portText: string | undefined;
   if (host.startsWith('[')) {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ImageReferenceError,
+  InvalidDigestError,
+  isRegistryCoreError,
+  RegistryConfigError,
+  RegistryCoreError,
+  UnknownRuntimeError,
+} from './errors.js';
+
+const config = () =>
+  new RegistryConfigError({
+    variable: 'MOLECULE_IMAGE_REGISTRY',
+    value: 'https://ghcr.io/org',
+    reason: 'remove the scheme',
+    expected: '<host>[:port]/<path>',
+    description: 'a registry prefix',
+    cause: new Error('root'),
+  });
+
+describe('errors', () => {
+  it.each([
+    ['RegistryConfigError', config, 'INVALID_REGISTRY_CONFIG'],
+    [
+      'ImageReferenceError',
+      () => new ImageReferenceError('Bad', 'must be lowercase'),
+      'INVALID_REFERENCE',
+    ],
+    ['InvalidDigestError', () => new InvalidDigestError('sha256:x', 'too short'), 'INVALID_DIGEST'],
+    ['UnknownRuntimeError', () => new UnknownRuntimeError('nope', ['codex']), 'UNKNOWN_RUNTIME'],
+  ] as const)('%s has its name, a stable code and the shared base', (name, make, code) => {
+    const error = make();
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(RegistryCoreError);
+    expect(isRegistryCoreError(error)).toBe(true);
+    expect(error.name).toBe(name);
+    expect(error.code).toBe(code);
+    expect(String(error)).toMatch(new RegExp(`^${name}: `));
+    expect(error.stack).toContain(name);
+  });
+
+  it('RegistryConfigError formats variable, value, reason and expectation in one sentence', () => {
+    const error = config();
+    expect(error.message).toBe(
+      'MOLECULE_IMAGE_REGISTRY="https://ghcr.io/org" is not a registry prefix: remove the scheme; expected <host>[:port]/<path>',
+    );
+    expect(error.variable).toBe('MOLECULE_IMAGE_REGISTRY');
+    expect(error.value).toBe('https://ghcr.io/org');
+    expect((error.cause as Error).message).toBe('root');
+  });
+
+  it('quotes values so hidden whitespace and control characters show', () => {
+    const error = new RegistryConfigError({
+      variable: 'V',
+      value: 'a\tb\n',
+      reason: 'r',
+      expected: 'e',
+    });
+    expect(error.message).toContain('V="a\\tb\\n"');
+  });
+
+  it('isRegistryCoreError is false for other errors and non-errors', () => {
+    expect(isRegistryCoreError(new Error('x'))).toBe(false);
+    expect(isRegistryCoreError({ code: 'INVALID_REFERENCE' })).toBe(false);
+    expect(isRegistryCoreError(undefined)).toBe(false);
+  });
+});
