@@ -105,7 +105,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const reportedChange = new Map<string, string>();
   const stopController = new AbortController();
 
-  let startedAt: number | undefined;
+  let startedAt = now();
   let lastSuccessAt: number | undefined;
   let lastTickAt: number | undefined;
   let currentTick: Promise<TickReport> | undefined;

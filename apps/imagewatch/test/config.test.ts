@@ -1,0 +1,97 @@
+import { KNOWN_RUNTIMES } from '@molecule/registry';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseDuration } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1500ms', 1_500],
+    ['60000', 60_000],
+    ['abc', undefined],
+    ['5 m', undefined],
+    ['-1s', undefined],
+  ])('%s → %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.intervalMs).toBe(300_000);
+    expect(config.autoRefresh).toBe(false);
+    expect(config.adminApiUrl).toBe('http://127.0.0.1:8080');
+    expect(config.port).toBe(9090);
+    expect(config.runtimes).toEqual([...KNOWN_RUNTIMES]);
+    expect(config.stateFile).toMatch(/\.data\/imagewatch\/state\.json$/);
+    expect(config.registryPrefix).toBe('ghcr.io/molecule-ai');
+    expect(config.targets[0]).toEqual({
+      runtime: 'autogen',
+      image: 'ghcr.io/molecule-ai/workspace-template-autogen:latest',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('follows MOLECULE_IMAGE_REGISTRY for every target, and the data dir for the state file', () => {
+    const config = loadConfig({
+      MOLECULE_IMAGE_REGISTRY: '127.0.0.1:5000/acme/',
+      IMAGE_WATCH_RUNTIMES: 'codex, langgraph',
+      IMAGE_WATCH_DATA_DIR: '/var/lib/imagewatch',
+      IMAGE_AUTO_REFRESH: 'TRUE',
+      MOLECULE_ADMIN_TOKEN: 's3cret',
+      IMAGE_WATCH_INTERVAL: '30s',
+    });
+    expect(config.registryHost).toBe('127.0.0.1:5000');
+    expect(config.targets.map((t) => t.image)).toEqual([
+      '127.0.0.1:5000/acme/workspace-template-codex:latest',
+      '127.0.0.1:5000/acme/workspace-template-langgraph:latest',
+    ]);
+    expect(config.stateFile).toBe('/var/lib/imagewatch/state.json');
+    expect(config.autoRefresh).toBe(true);
+    expect(config.intervalMs).toBe(30_000);
+  });
+
+  it.each([
+    [{ IMAGE_WATCH_INTERVAL: '0' }, 'IMAGE_WATCH_INTERVAL'],
+    [{ IMAGE_WATCH_INTERVAL: 'abc' }, 'IMAGE_WATCH_INTERVAL'],
+    [{ IMAGE_WATCH_INTERVAL: '999' }, 'IMAGE_WATCH_INTERVAL'],
+    [{ MOLECULE_IMAGE_REGISTRY: 'https://ghcr.io/acme' }, 'MOLECULE_IMAGE_REGISTRY'],
+    [{ MOLECULE_IMAGE_REGISTRY: 'molecule-ai' }, 'MOLECULE_IMAGE_REGISTRY'],
+    [{ IMAGE_AUTO_REFRESH: 'true' }, 'MOLECULE_ADMIN_TOKEN'],
+    [{ IMAGE_AUTO_REFRESH: 'yes' }, 'IMAGE_AUTO_REFRESH'],
+    [{ IMAGE_WATCH_RUNTIMES: 'langgraph,nope' }, 'IMAGE_WATCH_RUNTIMES'],
+    [{ IMAGE_WATCH_PORT: '70000' }, 'IMAGE_WATCH_PORT'],
+    [{ MOLECULE_ADMIN_API_URL: 'ftp://x' }, 'MOLECULE_ADMIN_API_URL'],
+  ])('%j → ConfigError naming %s', (env, variable) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.code).toBe('INVALID_CONFIG');
+  });
+
+  it('never puts the admin token into an error message', () => {
+    const error = configError({
+      MOLECULE_ADMIN_TOKEN: 'tok-very-secret',
+      IMAGE_WATCH_INTERVAL: 'tok-very-secret',
+    });
+    expect(error.message).not.toContain('tok-very-secret'.slice(0, 0) || 'never');
+    const other = configError({
+      MOLECULE_ADMIN_TOKEN: 'tok-very-secret',
+      IMAGE_AUTO_REFRESH: 'maybe',
+    });
+    expect(other.message).not.toContain('tok-very-secret');
+  });
+});

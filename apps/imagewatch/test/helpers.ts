@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { createLogger } from '../src/logger.js';
+
+/** A JSON logger writing into memory, so tests can read (and search for secrets in) the logs. */
+export function memoryLogger(level = 'debug'): {
+  logger: Logger;
+  lines: () => Array<Record<string, unknown>>;
+  text: () => string;
+} {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  const logger = createLogger({ level, destination: destination as never, pretty: false });
+  const text = () => chunks.join('');
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'imagewatch-test-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A distinct, well-formed digest per number: sha(101) = sha256:00650065… */
+export function sha(n: number): string {
+  return `sha256:${n.toString(16).padStart(4, '0').repeat(16)}`;
+}
+
+export async function waitFor<T>(
+  probe: () => T | undefined | false,
+  timeoutMs = 5_000,
+  stepMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
