@@ -22,6 +22,24 @@ export async function getFreePort(): Promise<number> {
   return address.port;
 }
 
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * A test worker that exits without calling close() must not leave a registry or an engine
+ * running: SIGTERM what is still alive when the process exits (dockerd then shuts its
+ * containerd down by itself; an 'exit' handler cannot wait for that).
+ */
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const live of liveChildren) live.kill('SIGTERM');
+  });
+}
+
 /** Spawn a long-running process with stdout and stderr appended to `logFile`. */
 export async function spawnLogged(
   command: string,
@@ -41,6 +59,7 @@ export async function spawnLogged(
         reject(new RealPartsError('START_FAILED', `cannot run ${command}`, { cause: error })),
       );
     });
+    track(child);
     return child;
   } finally {
     await log.close();
