@@ -77,7 +77,7 @@ export function everythingAbout(error: unknown): string {
     ]),
   );
   return `${error.message}\n${error.stack}\n${JSON.stringify(own, (_key, value) =>
-    value instanceof Error ? { message: value.message, ...value } : value,
+    value instanceof Error ? { ...value, message: value.message } : value,
   )}`;
 }
 
