@@ -6,22 +6,13 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Env } from '@molecule/registry';
-import {
-  createCredentialResolver,
-  createRegistryClient,
-  type RegistryClient,
-} from '@molecule/registry-client';
 import packageJson from '../package.json' with { type: 'json' };
-import { createAdminClient } from './admin-client.js';
 import { type ImagewatchConfig, loadConfig, syntheticTargets, type WatchTarget } from './config.js';
 import { shortDigest } from './decide.js';
 import { ConfigError } from './errors.js';
 import { createLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
-import { buildServer } from './server.js';
-import { createStateStore } from './state-store.js';
-import { createWatcher } from './watcher.js';
+import { createRegistryClientFor, createService } from './service.js';
 
 export const USAGE = `Usage: imagewatch <command> [options]
 
@@ -130,19 +121,6 @@ function parse(argv: readonly string[]) {
   });
 }
 
-function createClient(
-  config: ImagewatchConfig,
-  onRequest?: Parameters<typeof createRegistryClient>[0]['onRequest'],
-): RegistryClient {
-  const credentials = createCredentialResolver({ env: config.env });
-  return createRegistryClient({
-    credentials,
-    env: config.env,
-    concurrencyPerHost: config.concurrency,
-    ...(onRequest === undefined ? {} : { onRequest }),
-  });
-}
-
 interface CheckRow {
   runtime: string;
   image: string;
@@ -157,7 +135,7 @@ async function check(
   json: boolean,
   io: CliIo,
 ): Promise<number> {
-  const client = createClient(config);
+  const client = createRegistryClientFor(config);
   const limit = createLimiter(config.concurrency);
   let rows: CheckRow[];
   try {
@@ -223,27 +201,12 @@ async function run(
   io: CliIo,
 ): Promise<number> {
   const logger = createLogger({ level: config.logLevel, destination: io.stdout as never });
-  const metrics = createMetrics();
-  const store = createStateStore({
-    file: config.stateFile,
-    logger,
-    onError: (operation) => metrics.stateFileErrors.inc({ operation }),
-  });
-  await store.load();
-  const client = createClient(config, (event) => metrics.onRegistryRequest(event));
-  const admin = createAdminClient({
-    baseUrl: config.adminApiUrl,
-    token: config.adminToken,
-    refreshTimeoutMs: config.refreshTimeoutMs,
-  });
-  const watcher = createWatcher({ client, admin, store, config, logger, metrics, targets });
-  const server = buildServer({ watcher, metrics });
-
+  const service = await createService(config, { logger, targets });
   const shutdown = io.shutdown ?? waitForSignal(logger);
   let exitCode = 0;
   try {
-    await server.listen({ host: config.host, port: config.port });
-    const address = server.server.address();
+    await service.app.listen({ host: config.host, port: config.port });
+    const address = service.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     logger.info(
       {
@@ -258,16 +221,14 @@ async function run(
       config.autoRefresh ? 'imagewatch started' : 'imagewatch started (monitor-only)',
     );
     io.onListening?.({ host: config.host, port });
-    watcher.start();
+    service.watcher.start();
     await shutdown;
     logger.info('shutting down');
   } catch (error) {
     logger.error({ err: error }, 'imagewatch failed');
     exitCode = 1;
   } finally {
-    await watcher.stop();
-    await server.close();
-    await Promise.allSettled([client.close(), admin.close()]);
+    await service.close();
     logger.info({ stateFile: config.stateFile }, 'state flushed, bye');
     logger.flush();
   }

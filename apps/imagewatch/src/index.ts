@@ -27,6 +27,12 @@ export { AdminApiError, ConfigError, ImagewatchError, type ImagewatchErrorCode }
 export { createLogger } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { buildServer } from './server.js';
+export {
+  createRegistryClientFor,
+  createService,
+  type Service,
+  type ServiceOptions,
+} from './service.js';
 export { createStateStore, type StateStore } from './state-store.js';
 export {
   type CheckResult,
