@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import {
   type BuiltImage,
   buildImage,
@@ -16,6 +17,36 @@ const gate = realPartsGate(['dockerd', 'containerd', 'runc', 'busybox']);
 const USER = { username: 'engine-user', password: 'engine-pass-7f3c9a' };
 const REPO = 'molecule-ai/workspace-template-langgraph';
 const PULL_TIMEOUT_MS = 60_000;
+
+/** POST to the engine API with an optional X-Registry-Auth; resolves with status and body. */
+function enginePost(
+  socketPath: string,
+  path: string,
+  registryAuth?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath,
+        method: 'POST',
+        path,
+        headers: registryAuth === undefined ? {} : { 'x-registry-auth': registryAuth },
+        timeout: PULL_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`engine POST ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe.skipIf(gate.skip)(
   `a real dockerd pulls from the fake registry ${gate.reason ?? ''}`,
@@ -63,6 +94,34 @@ describe.skipIf(gate.skip)(
       expect(tokenRequests.length).toBeGreaterThan(0);
       expect(tokenRequests.every((request) => request.status === 401)).toBe(true);
       expect(registry.requests.some((request) => request.kind === 'blob')).toBe(false);
+    });
+
+    it("accepts a docker push over HTTP in 'bearer' mode (uploads, manifest PUT)", async () => {
+      const source = await startWithImage('bearer');
+      const auth = (registry: FakeRegistry) =>
+        encodeRegistryAuth({ ...USER, serveraddress: registry.host });
+      expect((await pull(source, true)).error).toBeUndefined();
+      const target = await startFakeRegistry({ auth: 'bearer', users: [USER] });
+      registries.push(target);
+      const tag = await enginePost(
+        engine.socketPath,
+        `/images/${source.host}/${REPO}:latest/tag?${new URLSearchParams({ repo: `${target.host}/acme/pushed`, tag: 'v1' })}`,
+      );
+      expect(tag.status).toBe(201);
+      const push = await enginePost(
+        engine.socketPath,
+        `/images/${target.host}/acme/pushed/push?tag=v1`,
+        auth(target),
+      );
+      expect(push.status).toBe(200);
+      expect(push.body).not.toMatch(/"error"/);
+      // The engine pushes its own recompressed layer, so the digest is the one it reports.
+      const reported = /digest: (sha256:[a-f0-9]{64})/.exec(push.body)?.[1];
+      expect(reported).toBeDefined();
+      expect(target.digestOf('acme/pushed', 'v1')).toBe(reported);
+      const token = target.requests.find((r) => r.kind === 'token' && r.status === 200);
+      expect(token?.query.scope).toMatch(/repository:acme\/pushed:(pull,push|push,pull)/);
+      expect(target.requests.some((r) => r.method === 'PUT' && r.kind === 'manifest')).toBe(true);
     });
 
     for (const auth of ['bearer', 'bearer-external-realm', 'basic'] as const) {
