@@ -1,11 +1,13 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realPartsGate } from './binaries.js';
+import { missingRealParts, realPartsGate } from './binaries.js';
 import { type Distribution, startDistribution } from './distribution.js';
 import { isRealPartsError } from './errors.js';
-import { type BuiltImage, buildImage, DOCKER_MANIFEST_V2 } from './image.js';
+import { type BuiltImage, buildImage, DOCKER_MANIFEST_V2, SALT_LABEL } from './image.js';
 import { parseChallenge, pushImage } from './push.js';
 
 const gate = realPartsGate(['docker-registry', 'htpasswd', 'openssl', 'busybox']);
@@ -103,6 +105,31 @@ describe.skipIf(gate.skip)(`startDistribution ${gate.reason ?? ''}`, () => {
       });
       expect(blob.status).toBe(200);
     });
+
+    it.skipIf(missingRealParts(['skopeo']) !== undefined)(
+      'resolves to the same digest with skopeo (containers/image)',
+      async () => {
+        const image2 = await buildImage({ salt: 'skopeo' });
+        await pushImage({
+          registryUrl: registry.url,
+          repository: 'acme/skopeo',
+          tag: 'v1',
+          image: image2,
+        });
+        const { stdout } = await promisify(execFile)('skopeo', [
+          'inspect',
+          '--tls-verify=false',
+          `docker://${registry.host}/acme/skopeo:v1`,
+        ]);
+        const inspected = JSON.parse(stdout) as {
+          Digest: string;
+          Architecture: string;
+          Labels: Record<string, string>;
+        };
+        expect(inspected.Digest).toBe(image2.digest);
+        expect(inspected.Labels[SALT_LABEL]).toBe('skopeo');
+      },
+    );
 
     it('close() stops the registry and removes its temp dir', async () => {
       const other = await startDistribution();
