@@ -160,7 +160,3 @@ export class Authority {
     this.#tokens.clear();
   }
 }
-
-export function randomId(): string {
-  return randomBytes(16).toString('hex');
-}
