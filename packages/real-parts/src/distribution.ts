@@ -44,6 +44,8 @@ export interface Distribution {
   /** The private temp dir holding config, storage, log (removed by close). */
   dir: string;
   logFile: string;
+  /** pid of the docker-registry process */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -186,6 +188,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
           ...(server ? { tokenServer: server } : {}),
           dir,
           logFile,
+          pid: started.pid ?? 0,
           close: () => {
             closing ??= (async () => {
               await terminate(started, 5_000);

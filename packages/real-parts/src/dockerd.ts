@@ -22,6 +22,8 @@ export interface Dockerd {
   apiVersion: string;
   dir: string;
   logFile: string;
+  /** pid of the dockerd process */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,7 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
       apiVersion,
       dir,
       logFile,
+      pid: started.pid ?? 0,
       close: () => {
         closing ??= (async () => {
           if (!hasExited(started)) await stopContainers(socketPath);

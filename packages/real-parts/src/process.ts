@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findBinary } from './binaries.js';
 import { RealPartsError } from './errors.js';
 
 /**
@@ -40,15 +41,23 @@ function track(child: ChildProcess): void {
   });
 }
 
-/** Spawn a long-running process with stdout and stderr appended to `logFile`. */
+/**
+ * Spawn a long-running process with stdout and stderr appended to `logFile`. Through
+ * `setpriv --pdeathsig TERM` when available, so the process also gets SIGTERM when the test
+ * process dies by a signal (no 'exit' handler runs then).
+ */
 export async function spawnLogged(
   command: string,
   args: string[],
   options: { logFile: string; env: NodeJS.ProcessEnv; cwd?: string },
 ): Promise<ChildProcess> {
   const log = await open(options.logFile, 'a');
+  const setpriv = findBinary('setpriv');
+  const [file, argv] = setpriv
+    ? [setpriv, ['--pdeathsig', 'TERM', command, ...args]]
+    : [command, args];
   try {
-    const child = spawn(command, args, {
+    const child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', log.fd, log.fd],
