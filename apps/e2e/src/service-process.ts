@@ -6,10 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { e2eConfig } from './e2e-config.js';
 
 const require = createRequire(import.meta.url);
-const recorderPreload = join(
-  dirname(fileURLToPath(import.meta.url)),
-  'connection-recorder.preload.mjs',
-);
+const sourceDir = dirname(fileURLToPath(import.meta.url));
+const e2eRoot = join(sourceDir, '..');
+const recorderPreload = join(sourceDir, 'connection-recorder.preload.mjs');
 
 export type ServiceName = 'admin-api' | 'imagewatch';
 
@@ -37,9 +36,12 @@ export interface StartServiceOptions {
   readonly onLine?: (line: LogLine, service: ServiceName) => void;
 }
 
-/** Resolves a service's built bin (dist/main.js) through its package.json, as npm would. */
+/**
+ * Resolves a service's built bin (dist/main.js) through the workspace link in this
+ * package's node_modules and the service's own package.json `bin`, as npm would.
+ */
 export function serviceBin(name: ServiceName): string {
-  const packageJsonPath = require.resolve(`@molecule/${name}/package.json`);
+  const packageJsonPath = join(e2eRoot, 'node_modules', '@molecule', name, 'package.json');
   const packageJson = require(packageJsonPath) as { bin: Record<string, string> };
   const bin = packageJson.bin[name];
   if (!bin) throw new Error(`@molecule/${name} declares no bin "${name}"`);
