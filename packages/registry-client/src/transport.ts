@@ -109,6 +109,9 @@ export function createTransport(options: TransportOptions): Transport {
           signal: request.signal ?? null,
           headersTimeout: options.headersTimeoutMs,
           bodyTimeout: options.bodyTimeoutMs,
+          // undici closes the connection after every HEAD unless told otherwise; digest
+          // checks are HEADs, so keep-alive would never happen without this.
+          reset: false,
         });
       } catch (error) {
         emit(event(url, method, request.kind, undefined, started));

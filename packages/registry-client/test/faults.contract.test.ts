@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { isRegistryError, type RegistryError } from '../src/index.js';
 import { rejectionOf, startHarness, USER } from './helpers.js';
@@ -153,10 +154,19 @@ describe('token reuse', () => {
     });
     for (const ref of refs) await h.client.getManifestDigest(ref); // warm-up: ping + tokens
     h.registry.clearRequests();
-    for (let round = 0; round < 20; round++) {
-      await Promise.all(refs.map((ref) => h.client.getManifestDigest(ref)));
+    let connects = 0;
+    const onConnect = () => connects++;
+    diagnosticsChannel.subscribe('undici:client:connected', onConnect);
+    try {
+      for (let round = 0; round < 20; round++) {
+        await Promise.all(refs.map((ref) => h.client.getManifestDigest(ref)));
+      }
+    } finally {
+      diagnosticsChannel.unsubscribe('undici:client:connected', onConnect);
     }
     expect(h.registry.requests).toHaveLength(180);
+    // Keep-alive: 180 HEADs over a pool bounded at concurrencyPerHost (16) connections.
+    expect(connects).toBeLessThanOrEqual(16);
     expect(h.registry.requests.every((r) => r.method === 'HEAD' && r.status === 200)).toBe(true);
   });
 
