@@ -42,6 +42,9 @@ describe('getManifestDigest against the fake registry, per auth mode', () => {
     });
     const heads = h.registry.requests.filter((r) => r.kind === 'manifest');
     expect(heads.map((r) => [r.status, r.presented.scheme])).toEqual([[200, 'bearer']]);
+    // Request events carry no query, header or credential.
+    expect(h.events.length).toBe(3);
+    expect(JSON.stringify(h.events)).not.toMatch(new RegExp(`${USER.password}|account=|Basic|Bearer`));
   });
 
   it('bearer, anonymous pull allowed: token fetched without credentials', async () => {

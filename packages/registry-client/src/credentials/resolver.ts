@@ -61,10 +61,7 @@ export function createCredentialResolver(
     { value: Promise<RegistryCredential | undefined>; until: number }
   >();
 
-  async function fromDockerConfig(
-    host: string,
-    signal?: AbortSignal,
-  ): Promise<RegistryCredential | undefined> {
+  async function fromDockerConfig(host: string): Promise<RegistryCredential | undefined> {
     const config = await readDockerConfig(configPath);
     if (config === undefined) return undefined;
     const helper = credentialHelperFor(config, host);
@@ -80,10 +77,8 @@ export function createCredentialResolver(
     return authEntryCredential(config, host, configPath);
   }
 
-  function cachedDockerConfig(
-    host: string,
-    signal?: AbortSignal,
-  ): Promise<RegistryCredential | undefined> {
+  /** Shared by concurrent callers, so no one caller's signal is tied to it. */
+  function cachedDockerConfig(host: string): Promise<RegistryCredential | undefined> {
     const key = normalizeRegistryHost(host);
     const hit = cache.get(key);
     if (hit !== undefined && hit.until > now()) return hit.value;
