@@ -93,7 +93,7 @@ async function watcherTicks(label: string, targets: readonly WatchTarget[]) {
   }
 }
 
-async function oneByOneFreshToken(label: string, targets: readonly WatchTarget[]) {
+async function oneByOneFreshToken(targets: readonly WatchTarget[]) {
   registry.clearRequests();
   const t = performance.now();
   for (const target of targets) {
@@ -164,12 +164,12 @@ async function tickBenchmarks() {
   await watcherTicks('9 runtimes', config.targets);
   await watcherTicks(`${REFS} refs`, syntheticTargets(config, REFS));
 
-  const old9 = await oneByOneFreshToken('9 runtimes', config.targets);
+  const old9 = await oneByOneFreshToken(config.targets);
   report(
     '9 runtimes: one by one, fresh token each',
     `${old9.ms.toFixed(0)} ms, ${(old9.requests / 9).toFixed(2)} requests per runtime`,
   );
-  const oldRefs = await oneByOneFreshToken(`${REFS} refs`, syntheticTargets(config, OLD_REFS));
+  const oldRefs = await oneByOneFreshToken(syntheticTargets(config, OLD_REFS));
   const extrapolated = OLD_REFS < REFS ? ` (measured ${OLD_REFS}, extrapolated)` : '';
   report(
     `${REFS} refs: one by one, fresh token each`,
