@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Builds and runs the service images on a real Docker engine, privately:
+#   1. starts its own dockerd (private socket and data root, vfs, no bridge, no iptables),
+#   2. makes the local Node.js base image (docker/make-base-image.sh) and imports it,
+#   3. stages both apps (build + pnpm deploy --prod) and builds their images (`prebuilt`),
+#   4. runs each container (network none), waits until its HEALTHCHECK reports healthy,
+#      checks user, labels, production-only dependencies, the socket and token wiring,
+#   5. stops each with SIGTERM: exit code 0 within 10 s,
+# and removes everything it made. Exit code non-zero on any failure.
+#
+#   scripts/ship/check-images.sh             (root; dockerd, docker from docker.io)
+#   SHIP_NODE_VERSION=26 scripts/ship/check-images.sh
+#   SHIP_KEEP=1 ...                          keep the engine's directory for a look afterwards
+#
+# Outside CI a missing engine or non-root user skips (exit 0); with CI=true it fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/ship/lib.sh
+
+readonly STOP_LIMIT_MS=10000
+readonly HEALTHY_TIMEOUT_S=90
+# Containers never reach a registry (network none); the prefix only proves nothing falls
+# back to ghcr.io, and that imagewatch stays healthy while its registry is unreachable.
+readonly REGISTRY_PREFIX=127.0.0.1:5055/molecule-ai
+
+[ "$(id -u)" -eq 0 ] || ship_skip_or_fail "check-images needs root to start a private dockerd"
+for bin in dockerd docker containerd runc npm pnpm node tar ldd; do
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] ||
+    ship_skip_or_fail "check-images needs $bin (Debian: apt-get install docker.io)"
+done
+export PATH="$PATH:/usr/sbin:/sbin"
+
+total_start="$(ship_now_ms)"
+work="$(mktemp -d /tmp/shipck-XXXXXX)" # short: unix socket paths must stay under ~100 chars
+sock="$work/docker.sock"
+export DOCKER_HOST="unix://$sock"
+export DOCKER_CONFIG="$work/cli" # the docker client's config stays private too
+# The classic builder: it needs no buildx plugin and no BuildKit frontend image (nothing can
+# be pulled here). The Dockerfiles keep to what it understands.
+export DOCKER_BUILDKIT=0
+mkdir -p "$work/data" "$work/exec" "$work/cli" "$work/secrets"
+echo '{}' >"$work/daemon.json"
+
+containers=()
+cleanup() {
+  local status=$? c pid mount
+  set +e
+  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
+  if [ -f "$work/docker.pid" ]; then
+    pid="$(cat "$work/docker.pid")"
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  # The engine's own containerd outlives a killed dockerd.
+  [ -f "$work/exec/containerd/containerd.pid" ] && kill -KILL "$(cat "$work/exec/containerd/containerd.pid")" 2>/dev/null
+  awk -v d="$work" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while read -r mount; do umount -l "$mount" 2>/dev/null; done
+  if [ "${SHIP_KEEP:-}" = 1 ]; then
+    ship_log "kept $work (SHIP_KEEP=1)"
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 1. a private engine -----------------------------------------------------------------
+step="$(ship_now_ms)"
+dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+  --host "$DOCKER_HOST" --data-root "$work/data" --exec-root "$work/exec" \
+  --pidfile "$work/docker.pid" --config-file "$work/daemon.json" \
+  >"$work/dockerd.log" 2>&1 &
+for _ in $(seq 1 600); do
+  docker version >/dev/null 2>&1 && break
+  kill -0 $! 2>/dev/null || { tail -n 20 "$work/dockerd.log" >&2; ship_die "dockerd exited at start"; }
+  sleep 0.1
+done
+docker version >/dev/null 2>&1 || { tail -n 20 "$work/dockerd.log" >&2; ship_die "dockerd did not answer within 60 s"; }
+ship_ok "private dockerd $(docker version -f '{{.Server.Version}}') on $sock ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+
+# --- 2. the base image ------------------------------------------------------------------
+step="$(ship_now_ms)"
+node_dir="$(ship_ensure_node "$SHIP_NODE_VERSION")"
+node_version="$("$node_dir/bin/node" --version)"
+node_major="${node_version#v}"
+node_major="${node_major%%.*}"
+base="molecule/node-base:$node_major"
+docker/make-base-image.sh "$node_version" "$base" | sed 's/^/  /'
+[ "$(docker run --rm --network none --user node "$base" node --version)" = "$node_version" ] ||
+  ship_die "$base does not run node $node_version"
+ship_ok "base image $base runs node $node_version as user node ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+
+# --- 3. stage and build -----------------------------------------------------------------
+revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+build_image() {
+  local app="$1" version log
+  version="$(node -p "require('./apps/$app/package.json').version")"
+  log="$work/build-$app.log"
+  if ! docker build -f "apps/$app/Dockerfile" --target prebuilt \
+    --build-arg "BASE_IMAGE=$base" \
+    --build-arg "VERSION=$version" \
+    --build-arg "REVISION=$revision" \
+    --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    -t "molecule/$app:check" . >"$log" 2>&1; then
+    tail -n 25 "$log" >&2
+    ship_die "docker build of $app failed"
+  fi
+}
+step="$(ship_now_ms)"
+scripts/ship/stage-app.sh admin-api | sed 's/^/  /'
+scripts/ship/stage-app.sh imagewatch --no-build | sed 's/^/  /'
+ship_ok "staged both apps ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+for app in admin-api imagewatch; do
+  step="$(ship_now_ms)"
+  build_image "$app"
+  size="$(docker image inspect -f '{{.Size}}' "molecule/$app:check")"
+  ship_ok "built molecule/$app:check, $(( size / 1000000 )) MB ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+done
+
+# --- 4. run and probe -------------------------------------------------------------------
+# Runs a node script inside a running container (the images have no shell).
+in_container() {
+  local container="$1"
+  shift
+  docker exec "$container" node -e "$@"
+}
+
+wait_healthy() {
+  local container="$1" state health start
+  start="$(ship_now_ms)"
+  while :; do
+    state="$(docker inspect -f '{{.State.Status}}' "$container")"
+    health="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$container")"
+    [ "$health" = healthy ] && break
+    if [ "$state" != running ] || [ "$health" = none ] || [ "$health" = unhealthy ]; then
+      docker logs --tail 20 "$container" >&2 || true
+      ship_die "$container: state $state, health $health"
+    fi
+    if [ $(( ($(ship_now_ms) - start) / 1000 )) -ge "$HEALTHY_TIMEOUT_S" ]; then
+      docker logs --tail 20 "$container" >&2 || true
+      ship_die "$container: not healthy within ${HEALTHY_TIMEOUT_S}s (health: $health)"
+    fi
+    sleep 0.5
+  done
+  ship_ok "$container healthy after $(( ($(ship_now_ms) - start) / 1000 ))s (HEALTHCHECK: node healthcheck.mjs)"
+}
+
+check_common() {
+  local app="$1" container="$2" expected_version user labels
+  expected_version="$(node -p "require('./apps/$app/package.json').version")"
+  user="$(in_container "$container" 'process.stdout.write(String(process.getuid()))')"
+  [ "$user" = 1000 ] || ship_die "$container runs as uid $user, expected 1000 (node)"
+  labels="$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "org.opencontainers.image.revision"}} {{.Config.StopSignal}}' "molecule/$app:check")"
+  [ "$labels" = "$expected_version $revision SIGTERM" ] ||
+    ship_die "$app labels/stop signal: got '$labels', expected '$expected_version $revision SIGTERM'"
+  # Production dependencies only: no dev tooling, no test-only workspace packages.
+  in_container "$container" '
+    const fs = require("node:fs");
+    const store = fs.readdirSync("/app/node_modules/.pnpm");
+    const dev = /^(vitest|@vitest\+|typescript@|tsup@|esbuild@|@esbuild\+|@biomejs\+|turbo@|tsx@|@types\+dockerode@|@molecule\+(fake-registry|real-parts|e2e))/;
+    const extra = process.argv.slice(1);
+    const bad = store.filter((d) => dev.test(d) || extra.some((p) => d.startsWith(p + "@")));
+    if (bad.length) { console.error(bad.join(" ")); process.exit(1); }
+    for (const f of ["/app/dist/main.js", "/app/package.json"]) fs.accessSync(f);
+    if (fs.existsSync("/app/src")) { console.error("/app/src"); process.exit(1); }
+  ' "${@:3}" || ship_die "$app image holds files or packages it should not (listed above)"
+  ship_ok "$container: uid 1000, labels version=$expected_version revision=${revision:0:12}, production dependencies only"
+}
+
+stop_check() {
+  local container="$1" start elapsed code
+  start="$(ship_now_ms)"
+  docker stop -t 10 "$container" >/dev/null
+  elapsed=$(( $(ship_now_ms) - start ))
+  code="$(docker inspect -f '{{.State.ExitCode}}' "$container")"
+  [ "$code" = 0 ] || { docker logs --tail 10 "$container" >&2; ship_die "$container exited $code on SIGTERM, expected 0"; }
+  [ "$elapsed" -lt "$STOP_LIMIT_MS" ] || ship_die "$container took ${elapsed} ms to stop (limit ${STOP_LIMIT_MS} ms)"
+  ship_ok "$container stopped on SIGTERM in ${elapsed} ms, exit 0"
+}
+
+# admin-api refuses to start without a token (exit 2), and says so without a stack trace.
+code=0
+docker run --rm --network none -e "MOLECULE_IMAGE_REGISTRY=$REGISTRY_PREFIX" \
+  molecule/admin-api:check >"$work/no-token.log" 2>&1 || code=$?
+[ "$code" = 2 ] || { cat "$work/no-token.log" >&2; ship_die "admin-api without a token exited $code, expected 2"; }
+ship_ok "admin-api without MOLECULE_ADMIN_TOKEN refuses to start (exit 2)"
+
+# The token the compose way: a secret file, MOLECULE_ADMIN_TOKEN_FILE → MOLECULE_ADMIN_TOKEN.
+token="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
+printf '%s\n' "$token" >"$work/secrets/admin-token"
+chown 1000:1000 "$work/secrets/admin-token"
+chmod 0400 "$work/secrets/admin-token"
+socket_gid="$(stat -c %g "$sock")"
+
+step="$(ship_now_ms)"
+containers+=(ship-admin-api)
+docker run -d --name ship-admin-api --network none \
+  --health-interval 1s --health-start-period 30s \
+  --group-add "$socket_gid" \
+  -v "$sock:/var/run/docker.sock" \
+  -v "$work/secrets/admin-token:/run/secrets/admin_token:ro" \
+  -e MOLECULE_ADMIN_TOKEN_FILE=/run/secrets/admin_token \
+  -e "MOLECULE_IMAGE_REGISTRY=$REGISTRY_PREFIX" \
+  molecule/admin-api:check >/dev/null
+wait_healthy ship-admin-api
+check_common admin-api ship-admin-api pino-pretty
+# The engine through the mounted socket as uid 1000 with the socket's group, and the
+# token from the secret file: 401 with a wrong token, 200 with the right one.
+in_container ship-admin-api '
+  const token = require("node:fs").readFileSync("/run/secrets/admin_token", "utf8").trim();
+  const base = "http://127.0.0.1:8080";
+  (async () => {
+    const ready = await fetch(base + "/readyz");
+    const wrong = await fetch(base + "/admin/workspace-images", { headers: { authorization: "Bearer wrong" } });
+    const right = await fetch(base + "/admin/workspace-images", { headers: { authorization: "Bearer " + token } });
+    const list = await right.json();
+    const prefix = process.argv[1];
+    const ok = ready.status === 200 && wrong.status === 401 && right.status === 200 &&
+      Array.isArray(list) && list.length > 0 && list.every((i) => i.image.startsWith(prefix + "/"));
+    console.log(`readyz ${ready.status}, wrong token ${wrong.status}, right token ${right.status}, ${list.length ?? 0} runtimes`);
+    process.exit(ok ? 0 : 1);
+  })().catch((e) => { console.error(e.message); process.exit(1); });
+' "$REGISTRY_PREFIX" >"$work/probe.log" 2>&1 ||
+  { cat "$work/probe.log" >&2; docker logs --tail 10 ship-admin-api >&2; ship_die "admin-api: engine or token wiring is wrong"; }
+ship_ok "admin-api: engine reachable through the socket (group $socket_gid), token from the secret file ($(cat "$work/probe.log"))"
+stop_check ship-admin-api
+ship_ok "admin-api container checks ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+
+step="$(ship_now_ms)"
+containers+=(ship-imagewatch)
+docker run -d --name ship-imagewatch --network none \
+  --health-interval 1s --health-start-period 30s \
+  -v ship-imagewatch-state:/var/lib/imagewatch \
+  -e IMAGE_AUTO_REFRESH=false \
+  -e IMAGE_WATCH_INTERVAL=1h \
+  -e "MOLECULE_IMAGE_REGISTRY=$REGISTRY_PREFIX" \
+  molecule/imagewatch:check >/dev/null
+wait_healthy ship-imagewatch
+check_common imagewatch ship-imagewatch dockerode
+in_container ship-imagewatch '
+  const fs = require("node:fs");
+  fs.writeFileSync("/var/lib/imagewatch/.probe", "x");
+  fs.rmSync("/var/lib/imagewatch/.probe");
+' || ship_die "imagewatch cannot write its state volume as uid 1000"
+ship_ok "imagewatch: state volume /var/lib/imagewatch writable by the service user"
+stop_check ship-imagewatch
+ship_ok "imagewatch container checks ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+
+ship_ok "check-images passed in $(( ($(ship_now_ms) - total_start) / 1000 ))s"
