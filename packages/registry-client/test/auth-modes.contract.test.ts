@@ -44,7 +44,9 @@ describe('getManifestDigest against the fake registry, per auth mode', () => {
     expect(heads.map((r) => [r.status, r.presented.scheme])).toEqual([[200, 'bearer']]);
     // Request events carry no query, header or credential.
     expect(h.events.length).toBe(3);
-    expect(JSON.stringify(h.events)).not.toMatch(new RegExp(`${USER.password}|account=|Basic|Bearer`));
+    expect(JSON.stringify(h.events)).not.toMatch(
+      new RegExp(`${USER.password}|account=|Basic|Bearer`),
+    );
   });
 
   it('bearer, anonymous pull allowed: token fetched without credentials', async () => {

@@ -1,8 +1,4 @@
-import {
-  ECRClient,
-  GetAuthorizationTokenCommand,
-  type GetAuthorizationTokenCommandOutput,
-} from '@aws-sdk/client-ecr';
+import type { ECRClient, GetAuthorizationTokenCommandOutput } from '@aws-sdk/client-ecr';
 import { raceSignal } from '../abort.js';
 import { RegistryError } from '../errors.js';
 import type { Env, RegistryCredential } from '../types.js';
@@ -22,12 +18,20 @@ export function parseEcrHost(host: string): EcrHost | undefined {
   return { accountId: match[1]!, region: match[3]! };
 }
 
-/** The one call we make; any object with this `send` will do (tests inject one). */
+/** The one call we make; any object with this method will do (tests may inject one). */
 export interface EcrClientLike {
-  send(
-    command: GetAuthorizationTokenCommand,
-    options?: { abortSignal?: AbortSignal },
+  getAuthorizationToken(
+    accountId: string,
+    signal: AbortSignal,
   ): Promise<GetAuthorizationTokenCommandOutput>;
+}
+
+// The AWS SDK costs several MB of memory and load time; only ECR hosts need it, so it is
+// loaded on first use rather than with the package.
+let sdk: Promise<typeof import('@aws-sdk/client-ecr')> | undefined;
+function loadSdk() {
+  sdk ??= import('@aws-sdk/client-ecr');
+  return sdk;
 }
 
 export type EcrClientFactory = (region: string) => EcrClientLike;
@@ -69,10 +73,7 @@ export function createEcrCredentialSource(options: EcrCredentialOptions): EcrCre
     }
     let output: GetAuthorizationTokenCommandOutput;
     try {
-      output = await client.send(
-        new GetAuthorizationTokenCommand({ registryIds: [host.accountId] }),
-        { abortSignal: AbortSignal.timeout(30_000) },
-      );
+      output = await client.getAuthorizationToken(host.accountId, AbortSignal.timeout(30_000));
     } catch (error) {
       throw sdkError(host, error);
     }
@@ -121,21 +122,35 @@ function key(host: EcrHost): string {
 }
 
 function defaultFactory(env: Env, endpoint: string | undefined): EcrClientFactory {
-  return (region) =>
-    new ECRClient({
-      region,
-      maxAttempts: 3,
-      ...(endpoint === undefined ? {} : { endpoint }),
-      ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? {
-            credentials: {
-              accessKeyId: env.AWS_ACCESS_KEY_ID,
-              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-              ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-            },
-          }
-        : {}),
-    });
+  return (region) => {
+    let client: ECRClient | undefined;
+    return {
+      async getAuthorizationToken(accountId, signal) {
+        const { ECRClient, GetAuthorizationTokenCommand } = await loadSdk();
+        client ??= new ECRClient(ecrClientConfig(env, endpoint, region));
+        return client.send(new GetAuthorizationTokenCommand({ registryIds: [accountId] }), {
+          abortSignal: signal,
+        });
+      },
+    };
+  };
+}
+
+function ecrClientConfig(env: Env, endpoint: string | undefined, region: string) {
+  return {
+    region,
+    maxAttempts: 3,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 function sdkError(host: EcrHost, error: unknown): RegistryError {
