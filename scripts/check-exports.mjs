@@ -23,7 +23,9 @@ for (const [name, consumer] of Object.entries(consumers)) {
   const { path, exports } = JSON.parse(output);
   const types = path.replace(/\.js$/, '.d.ts');
   const ok = /\/dist\/index\.js$/.test(path) && existsSync(types) && exports > 0;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} from ${consumer} → ${path} (${exports} exports, .d.ts ${existsSync(types) ? 'present' : 'missing'})`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${name} from ${consumer} → ${path} (${exports} exports, .d.ts ${existsSync(types) ? 'present' : 'missing'})`,
+  );
   if (!ok) failures += 1;
 }
 process.exit(failures === 0 ? 0 : 1);

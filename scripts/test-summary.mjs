@@ -26,10 +26,14 @@ for (const root of roots) {
     skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
     // A file that failed to load has no failed assertion of its own: count it as one failure.
     const brokenFiles = (json.testResults ?? []).filter(
-      (file) => file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed'),
+      (file) =>
+        file.status === 'failed' &&
+        (file.assertionResults ?? []).every((a) => a.status !== 'failed'),
     );
     failed += brokenFiles.length;
-    console.log(`${pkg.name}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`);
+    console.log(
+      `${pkg.name}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`,
+    );
   }
 }
 for (const name of missing) console.log(`${name}: no test report (its test run did not finish)`);
