@@ -38,6 +38,10 @@ export interface ImagewatchConfig {
   readonly concurrency: number;
   readonly refreshTimeoutMs: number;
   readonly logLevel: string;
+  /** Bearer secret of distribution notifications on `POST /hooks/registry`. */
+  readonly hookToken: string | undefined;
+  /** HMAC secret of GitHub package webhooks on `POST /hooks/registry`. */
+  readonly githubSecret: string | undefined;
   readonly registryPrefix: string;
   readonly registryHost: string;
   /** What to watch: one target per runtime, in `runtimes` order. */
@@ -100,6 +104,20 @@ function integer(fallback: number, min: number, max: number) {
       return z.NEVER;
     }
     return n;
+  });
+}
+
+/** A secret: surrounding whitespace (env files, copy and paste) is dropped; none inside. */
+function secret() {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const text = value.trim();
+    if (/\s/.test(text)) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: 'custom', message: 'must not contain whitespace' });
+      return z.NEVER;
+    }
+    return text;
   });
 }
 
@@ -189,6 +207,12 @@ export const EnvSchema = z.object({
   IMAGE_WATCH_REFRESH_TIMEOUT: duration('IMAGE_WATCH_REFRESH_TIMEOUT', '15m', 1_000).describe(
     'Upper bound for one admin-api refresh call (pulls can be slow). Default 15m.',
   ),
+  IMAGE_WATCH_HOOK_TOKEN: secret().describe(
+    'Bearer secret registries send on POST /hooks/registry (distribution notifications: a fixed Authorization header). Unset: distribution envelopes are refused.',
+  ),
+  IMAGE_WATCH_GITHUB_SECRET: secret().describe(
+    'Secret of GitHub package webhooks (X-Hub-Signature-256). With neither secret set, POST /hooks/registry is disabled (404).',
+  ),
   LOG_LEVEL: optionalText
     .transform((value, ctx) => {
       const level = (value ?? 'info').trim().toLowerCase();
@@ -258,6 +282,8 @@ export function loadConfig(env: Env = process.env): ImagewatchConfig {
     concurrency: values.IMAGE_WATCH_CONCURRENCY,
     refreshTimeoutMs: values.IMAGE_WATCH_REFRESH_TIMEOUT,
     logLevel: values.LOG_LEVEL,
+    hookToken: values.IMAGE_WATCH_HOOK_TOKEN,
+    githubSecret: values.IMAGE_WATCH_GITHUB_SECRET,
     registryPrefix: prefix,
     registryHost: host,
     targets: Object.freeze(targets),

@@ -24,6 +24,41 @@ export {
   shortDigest,
 } from './decide.js';
 export { AdminApiError, ConfigError, ImagewatchError, type ImagewatchErrorCode } from './errors.js';
+export {
+  isBearerAuthorized,
+  isGitHubSignatureValid,
+  safeEqual,
+  signGitHubPayload,
+} from './hook-auth.js';
+export {
+  createHookDispatcher,
+  DEFAULT_HOOK_COALESCE_MS,
+  type HookDispatcher,
+  type HookDispatcherOptions,
+} from './hook-dispatcher.js';
+export {
+  createHookMatcher,
+  DistributionEnvelope,
+  DistributionEvent,
+  GitHubPackage,
+  GitHubPackageEvent,
+  GitHubRegistryPackageEvent,
+  type HookMatcher,
+  type HookParseResult,
+  type HookSource,
+  type HookVerdict,
+  type IgnoreReason,
+  type PushNotice,
+  parseDistributionEnvelope,
+  parseGitHubDelivery,
+} from './hook-events.js';
+export {
+  DEFAULT_HOOK_BODY_LIMIT,
+  HOOKS_PATH,
+  type HookOutcome,
+  type HooksRouteOptions,
+  hooksRoute,
+} from './hooks-route.js';
 export { createLogger } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { buildServer } from './server.js';

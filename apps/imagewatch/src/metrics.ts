@@ -20,6 +20,7 @@ export interface Metrics {
   readonly lastSuccessfulTick: Gauge<string>;
   readonly stateFileErrors: Counter<'operation'>;
   readonly watchedReferences: Gauge<string>;
+  readonly hookEvents: Counter<'source' | 'outcome'>;
   /** Feed for `createRegistryClient({ onRequest })`. */
   onRegistryRequest(event: RegistryRequestEvent): void;
 }
@@ -88,6 +89,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     watchedReferences: new Gauge({
       name: 'imagewatch_watched_references',
       help: 'Number of image references watched.',
+      registers,
+    }),
+    hookEvents: new Counter({
+      name: 'imagewatch_hook_events_total',
+      help: 'Registry notifications by source (distribution, github) and outcome (accepted, ignored_<reason>, unauthorized, malformed, too_large); per event for envelopes.',
+      labelNames: ['source', 'outcome'] as const,
       registers,
     }),
     onRegistryRequest(event) {

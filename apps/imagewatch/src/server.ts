@@ -1,18 +1,27 @@
 /**
- * The HTTP side of `imagewatch run`: `GET /healthz` and `GET /metrics` (Prometheus text).
+ * The HTTP side of `imagewatch run`: `GET /healthz`, `GET /metrics` (Prometheus text) and,
+ * when a hook secret is set, `POST /hooks/registry` (hooks-route.ts).
  * `buildServer` only builds (tests use `app.inject`); the CLI listens and shuts down.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type HooksRouteOptions, hooksRoute } from './hooks-route.js';
 import type { Metrics } from './metrics.js';
 import type { Watcher } from './watcher.js';
 
 export interface ServerDeps {
   watcher: Pick<Watcher, 'health'>;
   metrics: Metrics;
+  /** Registry notifications; the route exists only when one of the two secrets is set. */
+  hooks?: HooksRouteOptions;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({ logger: false });
+
+  const { hooks } = deps;
+  if (hooks !== undefined && (hooks.hookToken !== undefined || hooks.githubSecret !== undefined)) {
+    app.register(hooksRoute, hooks);
+  }
 
   app.get(
     '/healthz',

@@ -13,6 +13,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminClient, createAdminClient } from './admin-client.js';
 import type { ImagewatchConfig, WatchTarget } from './config.js';
+import { createHookDispatcher, type HookDispatcher } from './hook-dispatcher.js';
+import { createHookMatcher } from './hook-events.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildServer } from './server.js';
 import { createStateStore, type LoadOutcome, type StateStore } from './state-store.js';
@@ -27,6 +29,8 @@ export interface Service {
   readonly client: RegistryClient;
   readonly admin: AdminClient;
   readonly stateLoad: LoadOutcome;
+  /** Checks triggered by `POST /hooks/registry`; `hooks.settled()` waits for them. */
+  readonly hooks: HookDispatcher;
   /** Stops the watcher (grace, then abort), flushes state, closes the app and the clients. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -38,6 +42,8 @@ export interface ServiceOptions {
   /** Extra observer of registry requests (benchmarks count them). */
   onRegistryRequest?: (event: RegistryRequestEvent) => void;
   defaultMetrics?: boolean;
+  /** How long a registry hook waits to coalesce a burst (default 50 ms). */
+  hookCoalesceMs?: number;
 }
 
 export function createRegistryClientFor(
@@ -82,7 +88,27 @@ export async function createService(
     metrics,
     ...(options.targets === undefined ? {} : { targets: options.targets }),
   });
-  const app = buildServer({ watcher, metrics });
+  const hooks = createHookDispatcher({
+    watcher,
+    logger,
+    ...(options.hookCoalesceMs === undefined ? {} : { coalesceMs: options.hookCoalesceMs }),
+  });
+  const app = buildServer({
+    watcher,
+    metrics,
+    hooks: {
+      hookToken: config.hookToken,
+      githubSecret: config.githubSecret,
+      matcher: createHookMatcher({
+        registryHost: config.registryHost,
+        registryPrefix: config.registryPrefix,
+        targets: watcher.targets,
+      }),
+      dispatcher: hooks,
+      metrics,
+      logger,
+    },
+  });
   return {
     config,
     watcher,
@@ -92,7 +118,9 @@ export async function createService(
     client,
     admin,
     stateLoad,
+    hooks,
     async close({ graceMs } = {}) {
+      hooks.close();
       await watcher.stop(graceMs === undefined ? {} : { graceMs });
       await app.close();
       await Promise.allSettled([client.close(), admin.close()]);
