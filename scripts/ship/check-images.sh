@@ -225,6 +225,13 @@ in_container ship-admin-api '
 ' "$REGISTRY_PREFIX" >"$work/probe.log" 2>&1 ||
   { cat "$work/probe.log" >&2; docker logs --tail 10 ship-admin-api >&2; ship_die "admin-api: engine or token wiring is wrong"; }
 ship_ok "admin-api: engine reachable through the socket (group $socket_gid), token from the secret file ($(cat "$work/probe.log"))"
+# Without the group, the service user cannot open the socket: the group is the only grant.
+docker run --rm --network none --entrypoint node -v "$sock:/var/run/docker.sock" molecule/admin-api:check -e '
+  const socket = require("node:net").connect("/var/run/docker.sock");
+  socket.on("connect", () => { console.log("connected without the socket group"); process.exit(1); });
+  socket.on("error", (e) => { console.log(e.code); process.exit(e.code === "EACCES" ? 0 : 1); });
+' >"$work/nogroup.log" 2>&1 || { cat "$work/nogroup.log" >&2; ship_die "admin-api image reaches the socket without the socket group"; }
+ship_ok "admin-api without --group-add: socket refused ($(cat "$work/nogroup.log"))"
 stop_check ship-admin-api
 ship_ok "admin-api container checks ($(( ($(ship_now_ms) - step) / 1000 ))s)"
 
