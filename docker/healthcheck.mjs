@@ -35,6 +35,8 @@ try {
   process.stdout.write(`healthy: GET ${url} → ${response.status}\n`);
   process.exit(0);
 } catch (error) {
-  process.stderr.write(`unhealthy: GET ${url}: ${error?.cause?.code ?? error?.cause?.message ?? error?.message ?? error}\n`);
+  process.stderr.write(
+    `unhealthy: GET ${url}: ${error?.cause?.code ?? error?.cause?.message ?? error?.message ?? error}\n`,
+  );
   process.exit(1);
 }
