@@ -95,3 +95,29 @@ describe('loadConfig', () => {
     expect(other.message).not.toContain('tok-very-secret');
   });
 });
+
+describe('registry hook secrets', () => {
+  it('are unset by default (the hook endpoint is disabled)', () => {
+    const config = loadConfig({});
+    expect(config.hookToken).toBeUndefined();
+    expect(config.githubSecret).toBeUndefined();
+  });
+
+  it('are read with surrounding whitespace dropped; blank is unset', () => {
+    const config = loadConfig({
+      IMAGE_WATCH_HOOK_TOKEN: '  hook-token-1 \n',
+      IMAGE_WATCH_GITHUB_SECRET: '   ',
+    });
+    expect(config.hookToken).toBe('hook-token-1');
+    expect(config.githubSecret).toBeUndefined();
+  });
+
+  it.each(['IMAGE_WATCH_HOOK_TOKEN', 'IMAGE_WATCH_GITHUB_SECRET'])(
+    '%s with whitespace inside is a configuration error that does not echo the value',
+    (variable) => {
+      const error = configError({ [variable]: 'half secret' });
+      expect(error.variable).toBe(variable);
+      expect(error.message).not.toContain('half secret');
+    },
+  );
+});
