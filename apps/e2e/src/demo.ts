@@ -21,7 +21,13 @@ import {
 import type { LogLine, ServiceName } from './service-process.js';
 import { type Stack, startStack } from './stack.js';
 import { waitFor } from './wait.js';
-import { containerNames, engineClient, pullImage, startWorkspace } from './workspaces.js';
+import {
+  containerNames,
+  engineClient,
+  pullImage,
+  startWorkspace,
+  waitForContainersGone,
+} from './workspaces.js';
 
 const USER = 'demo';
 const started = Date.now();
@@ -163,15 +169,7 @@ async function main(): Promise<number> {
     20_000,
   );
   say(`imagewatch asked admin-api to refresh: ${stack.refreshedRuntimes().join(', ')}`);
-  await waitFor(
-    'the old workspaces to be removed',
-    async () => {
-      const names = await containerNames(docker);
-      return workspaces.some((name) => names.includes(name)) ? undefined : names;
-    },
-    120_000,
-    250,
-  );
+  await waitForContainersGone(docker, workspaces, 120_000);
   const image = await docker.getImage(ref('langgraph')).inspect();
   say(
     `the engine now has ${image.RepoDigests?.find((d) => d.endsWith(digest)) ?? '(digest missing!)'}`,

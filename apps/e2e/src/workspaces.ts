@@ -80,3 +80,20 @@ export async function repoDigests(docker: Docker, ref: string): Promise<string[]
     throw error;
   }
 }
+
+/** Waits until none of `names` is left in the engine (they were removed for re-provisioning). */
+export async function waitForContainersGone(
+  docker: Docker,
+  names: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const present = (await containerNames(docker)).filter((name) => names.includes(name));
+    if (present.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms: ${present.join(', ')} still present`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

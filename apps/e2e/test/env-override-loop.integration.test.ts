@@ -17,7 +17,7 @@ import { fakeRegistryPublisher, templateRepository } from '../src/image-publishe
 import { provisionWorkspaces } from '../src/scenario-workspaces.js';
 import { type Stack, startStack } from '../src/stack.js';
 import { waitFor } from '../src/wait.js';
-import { containerNames, engineClient } from '../src/workspaces.js';
+import { containerNames, engineClient, waitForContainersGone } from '../src/workspaces.js';
 import { summary } from './summary.js';
 
 const missing = missingRealParts(['dockerd', 'busybox']);
@@ -171,17 +171,7 @@ describe.skipIf(Boolean(missing))(
         });
 
         it('3. admin-api pulls from the configured registry with X-Registry-Auth for its host and removes exactly the matching ws-* containers', async () => {
-          await waitFor(
-            'the langgraph workspaces to be recreated',
-            async () => {
-              const names = await containerNames(docker);
-              return names.includes('ws-e2e-langgraph') || names.includes('ws-e2e-legacy-langgraph')
-                ? undefined
-                : names;
-            },
-            60_000,
-            250,
-          );
+          await waitForContainersGone(docker, ['ws-e2e-langgraph', 'ws-e2e-legacy-langgraph']);
           expect(await containerNames(docker)).toEqual([
             'e2e-not-a-workspace',
             'ws-e2e-claude-code-default',
@@ -249,13 +239,7 @@ describe.skipIf(Boolean(missing))(
             () => (stack.refreshedRuntimes().includes('codex') ? true : undefined),
             3 * INTERVAL_MS + 2_000,
           );
-          await waitFor(
-            'ws-e2e-codex to be recreated',
-            async () =>
-              (await containerNames(docker)).includes('ws-e2e-codex') ? undefined : true,
-            60_000,
-            250,
-          );
+          await waitForContainersGone(docker, ['ws-e2e-codex']);
           expect(stack.refreshedRuntimes()).toEqual(['langgraph', 'codex']);
           expect(await containerNames(docker)).toEqual([
             'e2e-not-a-workspace',

@@ -18,7 +18,7 @@ import { distributionPublisher, type ImagePublisher } from '../src/image-publish
 import { provisionWorkspaces } from '../src/scenario-workspaces.js';
 import { type Stack, startStack } from '../src/stack.js';
 import { sleep, waitFor } from '../src/wait.js';
-import { containerNames, engineClient } from '../src/workspaces.js';
+import { containerNames, engineClient, waitForContainersGone } from '../src/workspaces.js';
 import { summary } from './summary.js';
 
 const missing = missingRealParts(['dockerd', 'docker-registry', 'busybox', 'openssl']);
@@ -111,17 +111,7 @@ describe.skipIf(Boolean(missing))(
         3 * INTERVAL_MS,
       );
       expect(stack.refreshedRuntimes()).toEqual(['langgraph']);
-      await waitFor(
-        'the langgraph workspaces to be removed',
-        async () => {
-          const names = await containerNames(docker);
-          return names.includes('ws-e2e-langgraph') || names.includes('ws-e2e-legacy-langgraph')
-            ? undefined
-            : true;
-        },
-        60_000,
-        250,
-      );
+      await waitForContainersGone(docker, ['ws-e2e-langgraph', 'ws-e2e-legacy-langgraph']);
       expect(await containerNames(docker)).toEqual([
         'e2e-not-a-workspace',
         'ws-e2e-claude-code-default',
@@ -156,12 +146,7 @@ describe.skipIf(Boolean(missing))(
         () => (stack.refreshedRuntimes().includes('codex') ? true : undefined),
         3 * INTERVAL_MS + 2_000,
       );
-      await waitFor(
-        'ws-e2e-codex to be removed',
-        async () => ((await containerNames(docker)).includes('ws-e2e-codex') ? undefined : true),
-        60_000,
-        250,
-      );
+      await waitForContainersGone(docker, ['ws-e2e-codex']);
       expect(stack.refreshedRuntimes()).toEqual(['langgraph', 'codex']);
       log(
         'restart caused no second refresh; codex pushed while imagewatch was down was rolled out',
