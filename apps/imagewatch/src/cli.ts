@@ -217,6 +217,11 @@ async function run(
         intervalMs: config.intervalMs,
         autoRefresh: config.autoRefresh,
         stateFile: config.stateFile,
+        // Which notification sources POST /hooks/registry accepts (never the secrets).
+        hooks: {
+          distribution: config.hookToken !== undefined,
+          github: config.githubSecret !== undefined,
+        },
       },
       config.autoRefresh ? 'imagewatch started' : 'imagewatch started (monitor-only)',
     );

@@ -132,6 +132,7 @@ export const hooksRoute: FastifyPluginAsync<HooksRouteOptions> = async (app, opt
         log.warn({ source, error }, 'registry hook: malformed body');
         return reply.code(400).send({ error });
       };
+      if (raw.length === 0) return malformed('empty body');
       let json: unknown;
       try {
         json = JSON.parse(raw.toString('utf8'));

@@ -10,6 +10,7 @@ import { runCli } from '../src/cli.js';
 import { tempDir } from './helpers.js';
 
 const USER = { username: 'cli-user', password: 'cli-pa55word-secret' };
+const HOOK_TOKEN = 'cli-hook-token-secret';
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 let registry: FakeRegistry;
 
@@ -163,12 +164,43 @@ describe('bin imagewatch (src/main.ts)', () => {
         IMAGE_WATCH_PORT: '0',
         IMAGE_WATCH_INTERVAL: '1h',
         IMAGE_WATCH_DATA_DIR: dir,
+        IMAGE_WATCH_HOOK_TOKEN: HOOK_TOKEN,
       });
-      const deadline = Date.now() + 15_000;
-      while (!proc.stdout().includes('"msg":"tick done"')) {
-        if (Date.now() > deadline) throw new Error(`no tick: ${proc.stdout()} ${proc.stderr()}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const waitForLog = async (text: string) => {
+        const deadline = Date.now() + 15_000;
+        while (!proc.stdout().includes(text)) {
+          if (Date.now() > deadline)
+            throw new Error(`no ${text}: ${proc.stdout()} ${proc.stderr()}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      await waitForLog('"msg":"tick done"');
+
+      // The registry hook is served on the same port, with the bearer from the environment.
+      const started = proc
+        .stdout()
+        .split('\n')
+        .map((line) => (line.startsWith('{') ? JSON.parse(line) : {}))
+        .find((line) => String(line.msg).startsWith('imagewatch started'));
+      expect(started.hooks).toEqual({ distribution: true, github: false });
+      const hook = await fetch(`http://127.0.0.1:${started.port}/hooks/registry`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${HOOK_TOKEN}`,
+          'content-type': 'application/vnd.docker.distribution.events.v1+json',
+        },
+        body: JSON.stringify({
+          events: [
+            {
+              action: 'push',
+              target: { repository: 'molecule-ai/workspace-template-codex', tag: 'latest' },
+              request: { host: registry.host },
+            },
+          ],
+        }),
+      });
+      expect(hook.status).toBe(202);
+      await waitForLog('"msg":"registry hook: check done"');
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
       const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
@@ -178,6 +210,7 @@ describe('bin imagewatch (src/main.ts)', () => {
       ).toBe(registry.digestOf('molecule-ai/workspace-template-codex', 'latest'));
       expect(proc.stdout()).toContain('state flushed');
       expect(proc.stdout()).not.toContain(USER.password);
+      expect(proc.stdout()).not.toContain(HOOK_TOKEN);
     } finally {
       await cleanup();
     }

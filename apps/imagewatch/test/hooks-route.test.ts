@@ -268,7 +268,7 @@ describe('distribution envelope', () => {
     const { app, client, hooks, metrics } = await setup();
     const response = await postEnvelope(app, body, `Bearer ${HOOK_TOKEN}`);
     expect(response.statusCode).toBe(400);
-    expect(response.json().error).toMatch(/not JSON|not a distribution envelope/);
+    expect(response.json().error).toMatch(/not JSON|not a distribution envelope|empty body/);
     await hooks.settled();
     expect(client.state.calls).toBe(0);
     expect(await hookMetric(metrics, 'distribution', 'malformed')).toBe(1);
