@@ -72,7 +72,7 @@ export function checkPackedPackage(name, files, manifest) {
     const via = `exports[${trail.map((t) => JSON.stringify(t)).join('][')}]`;
     if (trail.includes(SOURCE_CONDITION)) {
       if (!present.has(normalise(path))) {
-        warnings.push(
+        problems.push(
           `${name}: ${via} → ${path} is not published (set publishConfig.exports without it)`,
         );
       }
@@ -115,26 +115,31 @@ function selfTest() {
     dependencies: { zod: '^4.1.0', '@x/core': '0.1.0' },
   };
   const goodFiles = ['dist/index.js', 'dist/index.d.ts', 'package.json', 'README.md'];
-  const ok = checkPackedPackage('@x/lib', goodFiles, good);
+  const published = {
+    ...good,
+    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+  };
+  const ok = checkPackedPackage('@x/lib', goodFiles, published);
   assert.deepEqual(ok.problems, []);
-  assert.equal(ok.warnings.length, 1, 'an unpublished source condition is a warning');
+  const withSource = checkPackedPackage('@x/lib', goodFiles, good);
+  assert.equal(withSource.problems.length, 1, 'an unpublished source condition is a problem');
 
   const leaky = checkPackedPackage(
     '@x/lib',
     [...goodFiles, 'src/index.ts', 'test/a.test.ts', '.env'],
-    good,
+    published,
   );
   assert.equal(leaky.problems.length, 3);
   assert.match(leaky.problems[0], /src\/index\.ts must not be published/);
 
-  const unbuilt = checkPackedPackage('@x/lib', ['package.json'], good);
+  const unbuilt = checkPackedPackage('@x/lib', ['package.json'], published);
   assert.ok(unbuilt.problems.some((p) => /dist\/index\.js is missing/.test(p)));
   assert.ok(
     unbuilt.problems.some((p) => /exports\["\."\]\["default"\] → \.\/dist\/index\.js/.test(p)),
   );
 
   const unresolved = checkPackedPackage('@x/lib', goodFiles, {
-    ...good,
+    ...published,
     dependencies: { '@x/core': 'workspace:*', zod: 'catalog:' },
     peerDependencies: { '@x/peer': 'workspace:^' },
   });
