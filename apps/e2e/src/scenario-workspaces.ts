@@ -20,7 +20,7 @@ export const SCENARIO_CONTAINERS = {
 /**
  * Empties the engine, then starts the scenario's containers from images pulled under
  * `prefix`: a langgraph and a codex workspace, a langgraph workspace still on the
- * pre-switch `ghcr.io/molecule-ai/...` reference, a workspace whose image name only starts
+ * pre-switch default-registry reference (DEFAULT_REGISTRY_PREFIX), a workspace whose image name only starts
  * like a runtime's (`workspace-template-claude-code-default`), and a container that is not a
  * workspace at all.
  */

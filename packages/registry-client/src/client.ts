@@ -48,7 +48,7 @@ export interface RegistryClientOptions {
  *
  * @example
  * const client = createRegistryClient({ credentials: createCredentialResolver({ env }), env });
- * const { digest } = await client.getManifestDigest('ghcr.io/molecule-ai/workspace-template-langgraph:latest');
+ * const { digest } = await client.getManifestDigest('registry.example.com/molecule-ai/workspace-template-langgraph:latest');
  * await client.close();
  */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {

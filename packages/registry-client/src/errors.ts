@@ -2,7 +2,7 @@
  * Every failure of this package is a `RegistryError` with a stable `code`. Callers branch on
  * `code`, never on `message`. Messages always read the same way:
  *
- *   [HEAD] "https://ghcr.io/v2/acme/app/manifests/latest": 401 Unauthorized — <what to check>
+ *   [HEAD] "https://registry.example.com/v2/acme/app/manifests/latest": 401 Unauthorized — <what to check>
  *
  * No message or property ever carries a secret: URLs are rendered without their query, and
  * credentials are never interpolated.

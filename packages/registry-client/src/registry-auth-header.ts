@@ -10,7 +10,7 @@ import type { RegistryCredential } from './types.js';
  * Identity tokens travel as `identitytoken`, never as a password.
  *
  * @example
- * dockerRegistryAuth('ghcr.io', { kind: 'basic', username: 'u', password: 'p', source: 'env' })
+ * dockerRegistryAuth('registry.example.com', { kind: 'basic', username: 'u', password: 'p', source: 'env' })
  * // → 'eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAiLCJzZXJ2ZXJhZGRyZXNzIjoiZ2hjci5pbyJ9'
  */
 export function dockerRegistryAuth(

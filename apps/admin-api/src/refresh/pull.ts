@@ -23,7 +23,7 @@ export type PullOutcome =
     };
 
 export interface PullOptions {
-  /** Full reference, e.g. `ghcr.io/molecule-ai/workspace-template-codex:latest`. */
+  /** Full reference, e.g. `registry.example.com/molecule-ai/workspace-template-codex:latest`. */
   readonly image: string;
   /** The `X-Registry-Auth` value, or undefined for an anonymous pull. */
   readonly registryAuth: string | undefined;
