@@ -11,6 +11,7 @@
  *   https://docs.github.com/en/webhooks/webhook-events-and-payloads#registry_package
  */
 import {
+  GITHUB_CONTAINER_REGISTRY_HOST,
   parseImageReference,
   parseRegistryPrefix,
   TEMPLATE_REPOSITORY_PREFIX,
@@ -80,9 +81,6 @@ export const GitHubRegistryPackageEvent = z.object({
   registry_package: GitHubPackage,
 });
 export type GitHubRegistryPackageEvent = z.infer<typeof GitHubRegistryPackageEvent>;
-
-/** The GitHub container registry's host: GitHub package events are about images there. */
-export const GHCR_HOST = 'ghcr.io';
 
 export type IgnoreReason =
   /** A GitHub event that is not about packages (`ping`, `push`, ...). */
@@ -293,7 +291,7 @@ export function parseGitHubDelivery(
     isPush: GITHUB_PUSH_ACTIONS.has(action),
     action,
     // GitHub package webhooks are GHCR's; package_url names the host when present.
-    host: url.host ?? GHCR_HOST,
+    host: url.host ?? GITHUB_CONTAINER_REGISTRY_HOST,
     repository,
     tag,
     claimedDigest:
@@ -304,7 +302,7 @@ export function parseGitHubDelivery(
   return { ok: true, verdicts: [verdict] };
 }
 
-/** `ghcr.io/owner/name:tag` → its host and tag (either may be absent). */
+/** `<github registry host>/owner/name:tag` → its host and tag (either may be absent). */
 function splitPackageUrl(url: string | null | undefined): { host?: string; tag?: string } {
   if (!url) return {};
   try {

@@ -23,6 +23,7 @@ export { imagePlatform } from './platform.js';
 export type { RegistryPrefix } from './prefix.js';
 export {
   DEFAULT_REGISTRY_PREFIX,
+  GITHUB_CONTAINER_REGISTRY_HOST,
   parseRegistryPrefix,
   registryHost,
   registryPrefix,

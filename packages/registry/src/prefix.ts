@@ -4,8 +4,11 @@ import { NAME_TOTAL_LENGTH_MAX, PATH_COMPONENT, PATH_COMPONENT_ANY_CASE } from '
 import { looksLikeRegistryHost, parseRegistryHost } from './host.js';
 import { KNOWN_RUNTIMES, TEMPLATE_REPOSITORY_PREFIX } from './runtimes.js';
 
+/** GitHub's container registry: the default home of the images, and the only registry GitHub package webhooks speak of. */
+export const GITHUB_CONTAINER_REGISTRY_HOST = 'ghcr.io';
+
 /** Where workspace template images live unless `MOLECULE_IMAGE_REGISTRY` says otherwise. */
-export const DEFAULT_REGISTRY_PREFIX = 'ghcr.io/molecule-ai';
+export const DEFAULT_REGISTRY_PREFIX = `${GITHUB_CONTAINER_REGISTRY_HOST}/molecule-ai`;
 
 const EXPECTED_PREFIX =
   '<host>[:port]/<path>, e.g. 123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai';
