@@ -118,6 +118,8 @@ async function rssOfService(args: string[], waitTicks: number): Promise<number> 
   const child = spawn(process.execPath, [main, 'run', ...args], {
     env: {
       PATH: process.env.PATH ?? '',
+      // BENCH_NODE_OPTIONS: V8 flags to try on the measured service (e.g. --max-semi-space-size=1).
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...env,
       IMAGE_WATCH_INTERVAL: '2s',
       LOG_LEVEL: 'info',

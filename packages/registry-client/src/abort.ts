@@ -23,6 +23,10 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
 /**
  * Runs `task` with a signal that also fires after `timeoutMs`; our own timeout becomes a
  * `TIMEOUT` RegistryError, while the caller's abort reason passes through unchanged.
+ *
+ * A plain controller and a timer cleared on settle, rather than `AbortSignal.timeout` and
+ * `AbortSignal.any`: those keep every signal (and what it references) alive until the
+ * timeout fires, which at 1,000 checks a tick held tens of MB for nothing.
  */
 export async function withTimeout<T>(
   timeoutMs: number,
@@ -30,12 +34,16 @@ export async function withTimeout<T>(
   describe: { method: string; target: string; host: string },
   task: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+  const controller = new AbortController();
+  const timeoutReason = new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError');
+  const timer = setTimeout(() => controller.abort(timeoutReason), timeoutMs);
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    return await task(signal);
+    return await task(controller.signal);
   } catch (error) {
-    if (timeout.aborted && !callerSignal?.aborted && error === timeout.reason) {
+    if (error === timeoutReason && !callerSignal?.aborted) {
       throw new RegistryError({
         code: 'TIMEOUT',
         method: describe.method,
@@ -46,5 +54,8 @@ export async function withTimeout<T>(
       });
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
   }
 }
