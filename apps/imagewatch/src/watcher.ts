@@ -3,34 +3,18 @@
  * Each tick checks every target with bounded concurrency; each target's failure is its own.
  * `checkNow(runtime)` runs an immediate check of one runtime from outside the tick (registry
  * hooks), coalesced: never two checks of one reference at once, at most one queued behind.
+ * What one check does is `reference-check.ts`; this file only decides when checks run.
  */
-import { parseImageReference } from '@molecule/registry';
 import type { RegistryClient } from '@molecule/registry-client';
 import type { Logger } from 'pino';
-import type { AdminClient, WorkspaceImage } from './admin-client.js';
+import type { AdminClient } from './admin-client.js';
 import type { ImagewatchConfig, WatchTarget } from './config.js';
-import {
-  type Decision,
-  decide,
-  digestToRecord,
-  type LocalObservation,
-  needsLocalLookup,
-  type RemoteObservation,
-  shortDigest,
-} from './decide.js';
 import { createLimiter } from './limiter.js';
-import type { CheckOutcome, Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
+import { type CheckResult, createReferenceChecker } from './reference-check.js';
 import type { StateStore } from './state-store.js';
 
-export interface CheckResult {
-  readonly runtime: string;
-  readonly image: string;
-  readonly outcome: CheckOutcome | 'aborted';
-  readonly remote: RemoteObservation | undefined;
-  readonly decision: Decision | undefined;
-  /** Set when a refresh was attempted. */
-  readonly refreshed?: boolean;
-}
+export type { CheckResult } from './reference-check.js';
 
 export interface TickReport {
   readonly startedAt: number;
@@ -79,12 +63,6 @@ export interface WatcherDeps {
 
 /** Unhealthy when no tick has succeeded for this many intervals. */
 export const UNHEALTHY_AFTER_INTERVALS = 3;
-const DEFAULT_RATE_LIMIT_BACKOFF_MS = 60_000;
-const LOCAL_IMAGES_TTL_MS = 5_000;
-
-const AUTH_FIX =
-  'set MOLECULE_REGISTRY_USERNAME and MOLECULE_REGISTRY_PASSWORD for this registry host, or log in with ' +
-  '`docker login <host>` (Docker config / credential helper); for ECR make AWS credentials available';
 
 interface Slot {
   running?: Promise<CheckResult> | undefined;
@@ -97,13 +75,20 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const random = deps.random ?? Math.random;
   const jitter = deps.jitter ?? 0.1;
   const targets = Object.freeze([...(deps.targets ?? config.targets)]);
-  const hostOf = new Map(targets.map((t) => [t.image, safeDomain(t.image)]));
   const limit = createLimiter(config.concurrency);
   const slots = new Map<string, Slot>();
-  const backoffUntil = new Map<string, number>();
-  const errorState = new Map<string, string>();
-  const reportedChange = new Map<string, string>();
   const stopController = new AbortController();
+  const { check } = createReferenceChecker({
+    client,
+    admin,
+    store,
+    config,
+    logger,
+    metrics,
+    targets,
+    signal: stopController.signal,
+    now,
+  });
 
   let startedAt = now();
   let lastSuccessAt: number | undefined;
@@ -113,234 +98,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
   let stopped = false;
-  let localImages: { at: number; promise: Promise<Map<string, WorkspaceImage>> } | undefined;
 
   metrics.watchedReferences.set(targets.length);
-
-  function log(target: WatchTarget) {
-    return logger.child({ runtime: target.runtime, image: target.image });
-  }
-
-  async function fetchRemote(target: WatchTarget): Promise<RemoteObservation> {
-    try {
-      const { digest } = await client.getManifestDigest(target.image, {
-        signal: stopController.signal,
-      });
-      return { kind: 'resolved', digest };
-    } catch (error) {
-      const code =
-        typeof (error as { code?: unknown }).code === 'string'
-          ? (error as { code: string }).code
-          : 'UNKNOWN';
-      const message = error instanceof Error ? error.message : String(error);
-      if (code === 'RATE_LIMITED') {
-        const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
-        const wait =
-          typeof retryAfterMs === 'number' && retryAfterMs >= 0
-            ? retryAfterMs
-            : DEFAULT_RATE_LIMIT_BACKOFF_MS;
-        const host = hostOf.get(target.image) ?? target.image;
-        backoffUntil.set(host, Math.max(backoffUntil.get(host) ?? 0, now() + wait));
-      }
-      return { kind: 'failed', code, message };
-    }
-  }
-
-  /** admin-api's view of local images, asked once per tick (shared by every first sight). */
-  async function lookupLocal(target: WatchTarget): Promise<LocalObservation> {
-    if (config.adminToken === undefined && !config.autoRefresh) return { kind: 'not-asked' };
-    if (localImages === undefined || now() - localImages.at > LOCAL_IMAGES_TTL_MS) {
-      const promise = admin
-        .listImages({ signal: stopController.signal })
-        .then((list) => new Map(list.map((entry) => [entry.runtime, entry])));
-      localImages = { at: now(), promise };
-      // A failed listing is not kept for later callers.
-      promise.catch(() => {
-        if (localImages?.promise === promise) localImages = undefined;
-      });
-    }
-    let byRuntime: Map<string, WorkspaceImage>;
-    try {
-      byRuntime = await localImages.promise;
-    } catch (error) {
-      return {
-        kind: 'unavailable',
-        message: error instanceof Error ? error.message : String(error),
-      };
-    }
-    const entry = byRuntime.get(target.runtime);
-    if (entry === undefined || entry.local === null) return { kind: 'absent' };
-    if (entry.image !== target.image) {
-      // Two services disagreeing on the registry is the bug this project exists to prevent.
-      return {
-        kind: 'unavailable',
-        message: `admin-api resolves ${target.runtime} to ${entry.image}, imagewatch to ${target.image}: set the same MOLECULE_IMAGE_REGISTRY on both`,
-      };
-    }
-    return { kind: 'present', digest: entry.local.digest ?? undefined };
-  }
-
-  function noteError(target: WatchTarget, remote: Extract<RemoteObservation, { kind: 'failed' }>) {
-    metrics.checkErrors.inc({ runtime: target.runtime, code: remote.code });
-    const previous = errorState.get(target.image);
-    errorState.set(target.image, remote.code);
-    const child = log(target);
-    if (previous === remote.code) {
-      child.debug({ code: remote.code }, 'digest check still failing');
-      return;
-    }
-    const host = hostOf.get(target.image);
-    if (remote.code === 'UNAUTHORIZED') {
-      child.error(
-        { code: remote.code, host, err: remote.message, fix: AUTH_FIX },
-        'registry refused our credentials',
-      );
-    } else if (remote.code === 'RATE_LIMITED') {
-      child.warn(
-        {
-          code: remote.code,
-          host,
-          retryAt: new Date(backoffUntil.get(host ?? '') ?? now()).toISOString(),
-        },
-        'registry rate limit: backing off',
-      );
-    } else if (remote.code === 'NOT_FOUND') {
-      child.error(
-        {
-          code: remote.code,
-          host,
-          err: remote.message,
-          fix: 'push the image to the configured registry or fix MOLECULE_IMAGE_REGISTRY',
-        },
-        'image not found in the registry',
-      );
-    } else {
-      child.warn(
-        { code: remote.code, host, err: remote.message },
-        'digest check failed (retrying next tick)',
-      );
-    }
-  }
-
-  function noteRecovered(target: WatchTarget) {
-    const previous = errorState.get(target.image);
-    if (previous === undefined) return;
-    errorState.delete(target.image);
-    log(target).info({ previousCode: previous }, 'digest check works again');
-  }
-
-  async function refresh(target: WatchTarget): Promise<boolean> {
-    try {
-      const result = await admin.refresh(target.runtime, {
-        recreate: true,
-        signal: stopController.signal,
-      });
-      const ok = result.pulled.includes(target.runtime) && !result.failed.includes(target.runtime);
-      metrics.refreshes.inc({ runtime: target.runtime, outcome: ok ? 'success' : 'failure' });
-      if (ok) {
-        log(target).info({ recreated: result.recreated }, 'refresh done');
-      } else {
-        log(target).error(
-          { failed: result.failed },
-          'admin-api could not pull the image (retrying next tick)',
-        );
-      }
-      return ok;
-    } catch (error) {
-      metrics.refreshes.inc({ runtime: target.runtime, outcome: 'failure' });
-      const code = (error as { code?: string }).code;
-      log(target).error(
-        { code, err: error instanceof Error ? error.message : String(error) },
-        'refresh failed (retrying next tick)',
-      );
-      return false;
-    }
-  }
-
-  async function check(target: WatchTarget): Promise<CheckResult> {
-    const base = { runtime: target.runtime, image: target.image };
-    if (stopController.signal.aborted)
-      return { ...base, outcome: 'aborted', remote: undefined, decision: undefined };
-    const host = hostOf.get(target.image) ?? target.image;
-    const until = backoffUntil.get(host);
-    if (until !== undefined && until > now()) {
-      metrics.checks.inc({ runtime: target.runtime, outcome: 'backoff' });
-      log(target).debug(
-        { retryAt: new Date(until).toISOString() },
-        'rate limited: skipping this check',
-      );
-      return { ...base, outcome: 'backoff', remote: undefined, decision: undefined };
-    }
-
-    const remote = await fetchRemote(target);
-    if (stopController.signal.aborted)
-      return { ...base, outcome: 'aborted', remote, decision: undefined };
-    if (remote.kind === 'failed') {
-      noteError(target, remote);
-    } else {
-      noteRecovered(target);
-    }
-    const seen = store.get(target.image)?.digest;
-    const local: LocalObservation = needsLocalLookup(seen, remote)
-      ? await lookupLocal(target)
-      : { kind: 'not-asked' };
-    const decision = decide({ seen, remote, local, autoRefresh: config.autoRefresh });
-    const child = log(target);
-
-    let refreshed: boolean | undefined;
-    let outcome: CheckOutcome;
-    switch (decision.action) {
-      case 'seed':
-        outcome = 'seeded';
-        child.info({ digest: shortDigest(decision.digest) }, 'first sight: digest recorded');
-        break;
-      case 'unchanged':
-        outcome = 'unchanged';
-        break;
-      case 'retry':
-        outcome = 'error';
-        if (decision.reason === 'local-unknown') {
-          child.warn(
-            { err: decision.message },
-            'first sight but admin-api cannot say which digest the host runs: retrying next tick',
-          );
-        }
-        break;
-      case 'report':
-      case 'refresh': {
-        outcome = 'changed';
-        const fields = {
-          reason: decision.reason,
-          old: shortDigest(decision.from),
-          new: shortDigest(decision.to),
-        };
-        if (reportedChange.get(target.image) !== decision.to) {
-          reportedChange.set(target.image, decision.to);
-          metrics.digestChanges.inc({ runtime: target.runtime });
-          child.warn(
-            fields,
-            decision.action === 'report'
-              ? 'digest changed (monitor-only: not refreshing)'
-              : 'digest changed: asking admin-api to refresh',
-          );
-        } else if (decision.action === 'refresh') {
-          child.info(fields, 'retrying refresh');
-        }
-        if (decision.action === 'refresh') refreshed = await refresh(target);
-        break;
-      }
-    }
-    const record = digestToRecord(decision, refreshed === true);
-    if (record !== undefined) store.set(target.image, record);
-    metrics.checks.inc({ runtime: target.runtime, outcome });
-    return {
-      ...base,
-      outcome,
-      remote,
-      decision,
-      ...(refreshed === undefined ? {} : { refreshed }),
-    };
-  }
 
   /**
    * Runs a check of `target` through its slot. `join`: reuse a running check (ticks);
@@ -491,12 +250,4 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       return { healthy, lastSuccessAt, lastTickAt, ticking: currentTick !== undefined };
     },
   };
-}
-
-function safeDomain(image: string): string {
-  try {
-    return parseImageReference(image).domain;
-  } catch {
-    return image;
-  }
 }
