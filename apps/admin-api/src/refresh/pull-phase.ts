@@ -1,0 +1,154 @@
+import { type Env, KNOWN_RUNTIMES, type Runtime, runtimeImage } from '@molecule/registry';
+import { type CredentialResolver, dockerRegistryAuth } from '@molecule/registry-client';
+import type Docker from 'dockerode';
+import { describeEngineError, isEngineUnreachable } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { mapLimit } from './limit.js';
+import { inspectLocalImage, type LocalImage } from './local-image.js';
+import type { Logger } from './logger.js';
+import { type PullProgress, pullImage } from './pull.js';
+import type { EmitRefreshEvent } from './refresh-events.js';
+import type { RefreshError, RefreshResult, RefreshStage } from './refresh-result.js';
+
+export interface PullPhaseOptions {
+  readonly docker: Docker;
+  readonly credentials: CredentialResolver;
+  readonly registryHost: string;
+  readonly platform: string;
+  readonly env: Env;
+  readonly pullTimeoutMs: number;
+  readonly pullConcurrency: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Aborted on service shutdown: pulls not yet started fail, running ones are cut short. */
+  readonly signal: AbortSignal;
+  readonly emit: EmitRefreshEvent;
+}
+
+export interface PullPhaseResult
+  extends Pick<RefreshResult, 'pulled' | 'failed' | 'errors' | 'images'> {
+  /** The image id each pulled runtime now resolves to in the engine. */
+  readonly pulledIds: ReadonlyMap<Runtime, string>;
+  /** Why the engine looked unreachable during the pulls, if it did; not yet confirmed. */
+  readonly unreachable: string | undefined;
+}
+
+type RegistryAuth =
+  | { readonly ok: true; readonly header: string | undefined }
+  | { readonly ok: false; readonly message: string };
+
+/** One credential for the configured registry host: the engine authenticates as it. */
+async function resolveRegistryAuth(options: PullPhaseOptions): Promise<RegistryAuth> {
+  try {
+    const credential = await options.credentials.resolve(options.registryHost, {
+      signal: options.signal,
+    });
+    return { ok: true, header: dockerRegistryAuth(options.registryHost, credential) };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Pull each runtime's image (at most `pullConcurrency` at once) and verify the engine now
+ * has it. Every runtime ends up in `pulled` or `failed`, both in KNOWN_RUNTIMES order.
+ */
+export async function runPullPhase(
+  runtimes: readonly Runtime[],
+  options: PullPhaseOptions,
+): Promise<PullPhaseResult> {
+  const { docker, metrics, logger, emit } = options;
+  const pulled: Runtime[] = [];
+  const failed: Runtime[] = [];
+  const errors: RefreshError[] = [];
+  const images: Partial<Record<Runtime, LocalImage>> = {};
+  const pulledIds = new Map<Runtime, string>();
+  let unreachable: string | undefined;
+
+  const auth = await resolveRegistryAuth(options);
+  await mapLimit(runtimes, options.pullConcurrency, async (runtime) => {
+    const image = runtimeImage(runtime, options.env) as string;
+    const fail = (stage: RefreshStage, code: string, message: string, outcome: string) => {
+      failed.push(runtime);
+      errors.push({ stage, runtime, code, message });
+      metrics.pulls.inc({ runtime, outcome });
+      emit({ event: 'pull-failed', runtime, code, error: message });
+      logger.warn({ runtime, image, stage, code, err: message }, 'pull failed');
+    };
+    if (!auth.ok) {
+      fail(
+        'credentials',
+        'CREDENTIALS',
+        `credentials for ${options.registryHost}: ${auth.message}`,
+        'failed',
+      );
+      return;
+    }
+    if (options.signal.aborted) {
+      fail('pull', 'SHUTTING_DOWN', 'service is shutting down', 'failed');
+      return;
+    }
+    const outcome = await pullImage(docker, {
+      image,
+      registryAuth: auth.header,
+      platform: options.platform,
+      timeoutMs: options.pullTimeoutMs,
+      signal: options.signal,
+      onProgress: (progress: PullProgress) =>
+        emit({
+          event: 'pull-progress',
+          runtime,
+          layers_done: progress.layersDone,
+          layers_total: progress.layersTotal,
+          bytes_done: progress.bytesDone,
+          bytes_total: progress.bytesTotal,
+        }),
+    });
+    if (!outcome.ok) {
+      if (outcome.code === 'ENGINE_UNAVAILABLE') unreachable ??= outcome.message;
+      const label =
+        outcome.code === 'PULL_TIMEOUT'
+          ? 'timeout'
+          : outcome.code === 'ENGINE_UNAVAILABLE'
+            ? 'engine_unavailable'
+            : 'failed';
+      fail('pull', outcome.code, outcome.message, label);
+      return;
+    }
+    // Only an image the engine now has counts as pulled.
+    let local: LocalImage | null;
+    try {
+      local = await inspectLocalImage(docker, image);
+    } catch (error) {
+      const unreachableNow = isEngineUnreachable(error);
+      if (unreachableNow) unreachable ??= describeEngineError(error);
+      fail(
+        'verify',
+        unreachableNow ? 'ENGINE_UNAVAILABLE' : 'ENGINE_ERROR',
+        `inspect of ${image} after pull: ${describeEngineError(error)}`,
+        unreachableNow ? 'engine_unavailable' : 'failed',
+      );
+      return;
+    }
+    if (local === null) {
+      fail(
+        'verify',
+        'IMAGE_MISSING',
+        `engine reported ${image} pulled but does not have it`,
+        'failed',
+      );
+      return;
+    }
+    pulledIds.set(runtime, local.id);
+    pulled.push(runtime);
+    images[runtime] = local;
+    metrics.pulls.inc({ runtime, outcome: 'ok' });
+    emit({ event: 'pulled', runtime, image_id: local.id, digest: local.digest });
+    logger.info({ runtime, image, imageId: local.id, digest: local.digest }, 'image pulled');
+  });
+  // Report in KNOWN_RUNTIMES order whatever order the pulls finished in.
+  const order = (a: Runtime, b: Runtime) => KNOWN_RUNTIMES.indexOf(a) - KNOWN_RUNTIMES.indexOf(b);
+  pulled.sort(order);
+  failed.sort(order);
+  return { pulled, failed, errors, images, pulledIds, unreachable };
+}
