@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, waitForHttp } from './free-port.js';
+import { getFreePort } from '@molecule/real-parts';
 import type { ImagePublisher } from './image-publisher.js';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy.js';
 import {
@@ -9,6 +9,7 @@ import {
   type ServiceProcess,
   startService,
 } from './service-process.js';
+import { waitForHttp } from './wait.js';
 
 export interface StackOptions {
   readonly publisher: ImagePublisher;
@@ -61,7 +62,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     listen: { socketPath: join(options.workDir, 'engine.sock') },
     upstream: { socketPath: options.engineSocketPath },
   });
-  const adminPort = await freePort();
+  const adminPort = await getFreePort();
   const adminApiUrl = `http://127.0.0.1:${adminPort}`;
   const adminProxy = await startRecordingProxy({
     listen: { host: '127.0.0.1', port: 0 },
@@ -106,7 +107,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }),
   ]);
 
-  const imagewatchPort = await freePort();
+  const imagewatchPort = await getFreePort();
   const imagewatchUrl = `http://127.0.0.1:${imagewatchPort}`;
   const startImagewatch = async () => {
     const service = startService('imagewatch', {

@@ -3,9 +3,14 @@
  * running imagewatch (`POST /hooks/registry`, bearer secret), polling set to an hour, and
  * the fake admin-api. Used by the integration test and `bench:hooks`.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { buildImage, type Distribution, pushImage, startDistribution } from '@molecule/real-parts';
+import {
+  buildImage,
+  type Distribution,
+  getFreePort,
+  pushImage,
+  startDistribution,
+} from '@molecule/real-parts';
 import type { Logger } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createService, type Service } from '../src/service.js';
@@ -28,19 +33,6 @@ export interface PushHookRig {
   close(): Promise<void>;
 }
 
-/** A free loopback port (another process could take it before we bind; fine for tests). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
 export async function startPushHookRig(options: { logger: Logger }): Promise<PushHookRig> {
   const { dir, cleanup } = await tempDir();
   const closers: Array<() => Promise<unknown>> = [cleanup];
@@ -49,7 +41,7 @@ export async function startPushHookRig(options: { logger: Logger }): Promise<Pus
   };
   try {
     // imagewatch's port is chosen first: the registry's config names the endpoint.
-    const port = await freePort();
+    const port = await getFreePort();
     const registry = await startDistribution({
       auth: 'token',
       users: [RIG_USER],

@@ -38,6 +38,7 @@ export {
   SALT_LABEL,
   sha256Digest,
 } from './image.js';
+export { getFreePort } from './process.js';
 export { type PushImageOptions, parseChallenge, pushImage } from './push.js';
 export { createTar, readTar, type TarEntry } from './tar.js';
 export {
