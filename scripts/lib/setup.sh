@@ -41,7 +41,7 @@ ensure_debian_packages() {
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing Debian packages for the real registry and engine: ${DEBIAN_PACKAGES[*]}"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${DEBIAN_PACKAGES[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq "${DEBIAN_PACKAGES[@]}" >/dev/null
     missing="$(missing_binaries)"
     [ -z "$missing" ] && return 0
   fi
