@@ -38,7 +38,7 @@ export interface ImagewatchConfig {
   readonly concurrency: number;
   readonly refreshTimeoutMs: number;
   readonly logLevel: string;
-  /** Bearer secret of distribution notifications on `POST /hooks/registry`. */
+  /** Bearer secret of distribution notifications and Harbor webhooks on `POST /hooks/registry`. */
   readonly hookToken: string | undefined;
   /** HMAC secret of GitHub package webhooks on `POST /hooks/registry`. */
   readonly githubSecret: string | undefined;
@@ -208,7 +208,7 @@ export const EnvSchema = z.object({
     'Upper bound for one admin-api refresh call (pulls can be slow). Default 15m.',
   ),
   IMAGE_WATCH_HOOK_TOKEN: secret().describe(
-    'Bearer secret registries send on POST /hooks/registry (distribution notifications: a fixed Authorization header). Unset: distribution envelopes are refused.',
+    'Bearer secret registries send on POST /hooks/registry (distribution notifications, Harbor webhooks: a fixed Authorization header). Unset: both are refused.',
   ),
   IMAGE_WATCH_GITHUB_SECRET: secret().describe(
     'Secret of GitHub package webhooks (X-Hub-Signature-256). With neither secret set, POST /hooks/registry is disabled (404).',

@@ -9,6 +9,7 @@
  * - GitHub `package` and `registry_package` webhooks (GHCR):
  *   https://docs.github.com/en/webhooks/webhook-events-and-payloads#package
  *   https://docs.github.com/en/webhooks/webhook-events-and-payloads#registry_package
+ * - Harbor's own webhooks: harbor-events.ts; telling the bearer formats apart: hook-formats.ts.
  */
 import {
   GITHUB_CONTAINER_REGISTRY_HOST,
@@ -19,7 +20,8 @@ import {
 import { z } from 'zod';
 import type { WatchTarget } from './config.js';
 
-export type HookSource = 'distribution' | 'github';
+/** `source` label of `imagewatch_hook_events_total`: who sent the notification. */
+export type HookSource = 'distribution' | 'github' | 'harbor';
 
 /**
  * One event of the distribution envelope. Only what every event kind (push, pull, mount,
@@ -324,7 +326,8 @@ export function normalizeHost(host: string): string {
     .replace(/:(443|80)$/, '');
 }
 
-function describeIssue(what: string, error: z.ZodError): string {
+/** The first schema issue as a 400 message: `not <what> at <path>: <message>`. */
+export function describeIssue(what: string, error: z.ZodError): string {
   const issue = error.issues[0];
   if (issue === undefined) return `not ${what}`;
   const path = issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;

@@ -1,7 +1,8 @@
 /**
  * `POST /hooks/registry`: registry push notifications (SPEC.md "apps/imagewatch").
  *
- * - distribution envelope, `Authorization: Bearer <IMAGE_WATCH_HOOK_TOKEN>` (checked before
+ * - distribution envelopes and Harbor webhooks (Default or CloudEvents format, told apart by
+ *   shape: hook-formats.ts), `Authorization: Bearer <IMAGE_WATCH_HOOK_TOKEN>` (checked before
  *   the body is read);
  * - GitHub `package`/`registry_package` webhooks (recognised by `X-GitHub-Event` or
  *   `X-Hub-Signature-256`), HMAC-SHA256 of the raw body with `IMAGE_WATCH_GITHUB_SECRET`.
@@ -20,9 +21,9 @@ import {
   type HookParseResult,
   type HookSource,
   type HookVerdict,
-  parseDistributionEnvelope,
   parseGitHubDelivery,
 } from './hook-events.js';
+import { parseBearerDelivery } from './hook-formats.js';
 import type { Metrics } from './metrics.js';
 
 export const HOOKS_PATH = '/hooks/registry';
@@ -48,6 +49,10 @@ export type HookOutcome =
   | 'malformed'
   | 'too_large';
 
+/**
+ * Who sent a request, as far as the headers tell: GitHub, or a bearer-token sender. Before the
+ * body is read a bearer request counts as `distribution`; once parsed, its shape may say `harbor`.
+ */
 export function hookSourceOf(request: FastifyRequest): HookSource {
   const { headers } = request;
   return headers['x-github-event'] !== undefined || headers['x-hub-signature-256'] !== undefined
@@ -118,7 +123,7 @@ export const hooksRoute: FastifyPluginAsync<HooksRouteOptions> = async (app, opt
       },
     },
     async (request, reply) => {
-      const source = hookSourceOf(request);
+      let source = hookSourceOf(request);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (
         source === 'github' &&
@@ -143,10 +148,14 @@ export const hooksRoute: FastifyPluginAsync<HooksRouteOptions> = async (app, opt
             : 'body is not JSON',
         );
       }
-      const parsed: HookParseResult =
-        source === 'github'
-          ? parseGitHubDelivery(header(request, 'x-github-event'), json, matcher)
-          : parseDistributionEnvelope(json, matcher);
+      let parsed: HookParseResult;
+      if (source === 'github') {
+        parsed = parseGitHubDelivery(header(request, 'x-github-event'), json, matcher);
+      } else {
+        const delivery = parseBearerDelivery(json, matcher);
+        source = delivery.source;
+        parsed = delivery.result;
+      }
       if (!parsed.ok) return malformed(parsed.error);
 
       const checking = new Set<string>();

@@ -25,6 +25,17 @@ export {
 } from './decide.js';
 export { AdminApiError, ConfigError, ImagewatchError, type ImagewatchErrorCode } from './errors.js';
 export {
+  HARBOR_CLOUDEVENTS_PUSH_TYPE,
+  HARBOR_PUSH_TYPE,
+  HarborCloudEvent,
+  HarborEventData,
+  HarborRepository,
+  HarborResource,
+  HarborWebhook,
+  parseHarborCloudEvent,
+  parseHarborWebhook,
+} from './harbor-events.js';
+export {
   isBearerAuthorized,
   isGitHubSignatureValid,
   safeEqual,
@@ -52,6 +63,7 @@ export {
   parseDistributionEnvelope,
   parseGitHubDelivery,
 } from './hook-events.js';
+export { type BearerFormat, bearerFormatOf, parseBearerDelivery } from './hook-formats.js';
 export {
   DEFAULT_HOOK_BODY_LIMIT,
   HOOKS_PATH,

@@ -93,7 +93,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     hookEvents: new Counter({
       name: 'imagewatch_hook_events_total',
-      help: 'Registry notifications by source (distribution, github) and outcome (accepted, ignored_<reason>, unauthorized, malformed, too_large); per event for envelopes.',
+      help: 'Registry notifications by source (distribution, github, harbor) and outcome (accepted, ignored_<reason>, unauthorized, malformed, too_large); per event for envelopes.',
       labelNames: ['source', 'outcome'] as const,
       registers,
     }),

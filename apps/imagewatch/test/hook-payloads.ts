@@ -103,3 +103,67 @@ export function githubPackageBody(options: GitHubPackageOptions = {}): string {
     sender: { login: 'release-bot' },
   });
 }
+
+export interface HarborEventOptions {
+  /** Default format `PUSH_ARTIFACT`; CloudEvents format `harbor.artifact.pushed`. */
+  type?: string;
+  /** `<host>/<project>/<name>:<tag>`, or `null` for none. */
+  resourceUrl?: string | null;
+  host?: string;
+  project?: string;
+  name?: string;
+  /** The pushed tag; Harbor repeats the digest here for a push by digest. */
+  tag?: string;
+  digest?: string;
+  /** `[]` for events that name no artifact. */
+  resources?: readonly Record<string, unknown>[];
+}
+
+function harborEventData(options: HarborEventOptions): Record<string, unknown> {
+  const project = options.project ?? 'molecule-ai';
+  const name = options.name ?? 'workspace-template-langgraph';
+  const tag = options.tag ?? 'latest';
+  const digest = options.digest ?? `sha256:${'ef'.repeat(32)}`;
+  const separator = tag.startsWith('sha256:') ? '@' : ':';
+  const resourceUrl =
+    options.resourceUrl === undefined
+      ? `${options.host ?? 'harbor.example.com'}/${project}/${name}${separator}${tag}`
+      : options.resourceUrl;
+  return {
+    resources: options.resources ?? [
+      { digest, tag, ...(resourceUrl === null ? {} : { resource_url: resourceUrl }) },
+    ],
+    repository: {
+      date_created: 1_737_446_600,
+      name,
+      namespace: project,
+      repo_full_name: `${project}/${name}`,
+      repo_type: 'private',
+    },
+  };
+}
+
+/** A Harbor webhook in the "Default" payload format (Harbor 2.x, notify type http). */
+export function harborWebhookBody(options: HarborEventOptions = {}): string {
+  return JSON.stringify({
+    type: options.type ?? 'PUSH_ARTIFACT',
+    occur_at: 1_737_446_601,
+    operator: 'robot$ci',
+    event_data: harborEventData(options),
+  });
+}
+
+/** The same event in Harbor's "CloudEvents" payload format (Harbor 2.8+). */
+export function harborCloudEventBody(options: HarborEventOptions = {}): string {
+  return JSON.stringify({
+    specversion: '1.0',
+    requestid: randomUUID(),
+    id: randomUUID(),
+    source: '/projects/2/webhook/policies/15',
+    type: options.type ?? 'harbor.artifact.pushed',
+    datacontenttype: 'application/json',
+    time: '2025-01-21T08:03:21Z',
+    data: harborEventData(options),
+    operator: 'robot$ci',
+  });
+}

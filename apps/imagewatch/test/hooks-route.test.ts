@@ -3,192 +3,26 @@
  * client, real state store, fake admin-api): authentication, malformed bodies, ignored
  * events, the check and refresh an accepted event causes, coalescing of bursts, metrics.
  */
-import { join } from 'node:path';
-import type { ManifestDigest } from '@molecule/registry-client';
-import { RegistryError } from '@molecule/registry-client';
-import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/admin-client.js';
-import type { WatchTarget } from '../src/config.js';
+import { describe, expect, it } from 'vitest';
 import { signGitHubPayload } from '../src/hook-auth.js';
-import { createHookDispatcher, type HookDispatcher } from '../src/hook-dispatcher.js';
-import { createHookMatcher } from '../src/hook-events.js';
-import { createMetrics, type Metrics } from '../src/metrics.js';
-import { buildServer } from '../src/server.js';
-import { createStateStore } from '../src/state-store.js';
-import { createWatcher, type Watcher } from '../src/watcher.js';
-import { type FakeAdminApi, startFakeAdminApi } from './fake-admin-api.js';
-import { memoryLogger, sha, tempDir } from './helpers.js';
+import { sha } from './helpers.js';
 import {
-  DISTRIBUTION_CONTENT_TYPE,
-  distributionEnvelope,
-  distributionEvent,
-  githubPackageBody,
-} from './hook-payloads.js';
+  ADMIN_TOKEN,
+  GITHUB_SECRET,
+  HOOK_TOKEN,
+  HOST,
+  hookMetric,
+  LANGGRAPH,
+  postEnvelope,
+  postGitHub,
+  pushLatest,
+  REPO,
+  useHookHarness,
+} from './hook-harness.js';
+import { distributionEnvelope, distributionEvent, githubPackageBody } from './hook-payloads.js';
 
-const ADMIN_TOKEN = 'admin-token-never-logged';
-const HOOK_TOKEN = 'hook-t0ken-never-logged';
-const GITHUB_SECRET = 'gh-s3cret-never-logged';
-const HOST = 'registry.example.com:5000';
-const REPO = 'molecule-ai/workspace-template-langgraph';
-const targets: WatchTarget[] = ['codex', 'langgraph'].map((runtime) => ({
-  runtime,
-  image: `${HOST}/molecule-ai/workspace-template-${runtime}:latest`,
-}));
-const LANGGRAPH = targets[1]!.image;
-
-/** A registry client answering digests the test sets, optionally held until released. */
-function scriptedClient() {
-  const digests = new Map<string, string>();
-  const state = { calls: 0, gate: undefined as Promise<void> | undefined };
-  return {
-    digests,
-    state,
-    async getManifestDigest(ref: string): Promise<ManifestDigest> {
-      state.calls += 1;
-      if (state.gate) await state.gate;
-      const digest = digests.get(ref);
-      if (!digest) throw new RegistryError({ code: 'NOT_FOUND', hint: 'no such tag', status: 404 });
-      return { digest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' };
-    },
-  };
-}
-
-let dir: string;
-let cleanup: () => Promise<void>;
-let admin: FakeAdminApi;
-const closers: Array<() => Promise<unknown>> = [];
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-  admin = await startFakeAdminApi({ token: ADMIN_TOKEN });
-});
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-  await admin.close();
-  await cleanup();
-});
-
-interface Harness {
-  app: FastifyInstance;
-  client: ReturnType<typeof scriptedClient>;
-  watcher: Watcher;
-  hooks: HookDispatcher;
-  metrics: Metrics;
-  log: ReturnType<typeof memoryLogger>;
-}
-
-async function setup(
-  secrets: { hookToken?: string; githubSecret?: string; registryHost?: string } = {
-    hookToken: HOOK_TOKEN,
-    githubSecret: GITHUB_SECRET,
-  },
-  options: { coalesceMs?: number; bodyLimit?: number } = {},
-): Promise<Harness> {
-  const registryHost = secrets.registryHost ?? HOST;
-  const watched: WatchTarget[] = targets.map((t) => ({
-    runtime: t.runtime,
-    image: t.image.replace(HOST, registryHost),
-  }));
-  const client = scriptedClient();
-  for (const [n, t] of watched.entries()) client.digests.set(t.image, sha(100 + n));
-  const log = memoryLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const store = createStateStore({ file: join(dir, 'state.json'), logger: log.logger });
-  await store.load();
-  const adminClient = createAdminClient({ baseUrl: admin.url, token: ADMIN_TOKEN });
-  const watcher = createWatcher({
-    client,
-    admin: adminClient,
-    store,
-    config: {
-      intervalMs: 3_600_000,
-      autoRefresh: true,
-      concurrency: 4,
-      adminToken: ADMIN_TOKEN,
-      targets: watched,
-    },
-    logger: log.logger,
-    metrics,
-  });
-  const hooks = createHookDispatcher({
-    watcher,
-    logger: log.logger,
-    ...(options.coalesceMs === undefined ? {} : { coalesceMs: options.coalesceMs }),
-  });
-  const app = buildServer({
-    watcher,
-    metrics,
-    hooks: {
-      hookToken: secrets.hookToken,
-      githubSecret: secrets.githubSecret,
-      matcher: createHookMatcher({
-        registryHost,
-        registryPrefix: `${registryHost}/molecule-ai`,
-        targets: watched,
-      }),
-      dispatcher: hooks,
-      metrics,
-      logger: log.logger,
-      ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    },
-  });
-  closers.push(() => adminClient.close());
-  closers.push(() => watcher.stop({ graceMs: 100 }));
-  closers.push(() => app.close());
-  closers.push(async () => hooks.close());
-  // Seed: the first tick records both digests (the fake admin-api reports no local images).
-  await watcher.tick();
-  client.state.calls = 0;
-  return { app, client, watcher, hooks, metrics, log };
-}
-
-function postEnvelope(app: FastifyInstance, body: string, authorization?: string) {
-  return app.inject({
-    method: 'POST',
-    url: '/hooks/registry',
-    headers: {
-      'content-type': DISTRIBUTION_CONTENT_TYPE,
-      ...(authorization === undefined ? {} : { authorization }),
-    },
-    payload: body,
-  });
-}
-
-function postGitHub(
-  app: FastifyInstance,
-  body: string,
-  /** `null`: no signature header at all. */
-  signature: string | null = signGitHubPayload(body, GITHUB_SECRET),
-  event = 'package',
-) {
-  return app.inject({
-    method: 'POST',
-    url: '/hooks/registry',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': event,
-      'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
-      ...(signature === null ? {} : { 'x-hub-signature-256': signature }),
-    },
-    payload: body,
-  });
-}
-
-const pushLatest = (digest?: string) =>
-  distributionEnvelope(
-    distributionEvent({
-      repository: REPO,
-      tag: 'latest',
-      host: HOST,
-      ...(digest === undefined ? {} : { digest }),
-    }),
-  );
-
-async function hookMetric(metrics: Metrics, source: string, outcome: string): Promise<number> {
-  const values = (await metrics.hookEvents.get()).values;
-  return values.find((v) => v.labels.source === source && v.labels.outcome === outcome)?.value ?? 0;
-}
+const rig = useHookHarness();
+const { setup } = rig;
 
 describe('disabled', () => {
   it('is 404 when neither secret is set', async () => {
@@ -215,11 +49,11 @@ describe('distribution envelope', () => {
     });
     // Acknowledged before the check ran.
     expect(client.state.calls).toBe(0);
-    expect(admin.refreshes).toEqual([]);
+    expect(rig.admin.refreshes).toEqual([]);
 
     await hooks.settled();
     expect(client.state.calls).toBe(1);
-    expect(admin.refreshes.map((c) => [c.runtime, c.recreate, c.authorized])).toEqual([
+    expect(rig.admin.refreshes.map((c) => [c.runtime, c.recreate, c.authorized])).toEqual([
       ['langgraph', 'true', true],
     ]);
   });
@@ -230,7 +64,7 @@ describe('distribution envelope', () => {
     expect(response.statusCode).toBe(202);
     await hooks.settled();
     expect(client.state.calls).toBe(1); // asked the registry, which says nothing moved
-    expect(admin.refreshes).toEqual([]);
+    expect(rig.admin.refreshes).toEqual([]);
   });
 
   it.each([
@@ -248,7 +82,7 @@ describe('distribution envelope', () => {
     expect(response.json()).toEqual({ error: 'unauthorized' });
     await hooks.settled();
     expect(client.state.calls).toBe(0);
-    expect(admin.refreshes).toEqual([]);
+    expect(rig.admin.refreshes).toEqual([]);
     expect(await hookMetric(metrics, 'distribution', 'unauthorized')).toBe(1);
   });
 
@@ -321,7 +155,7 @@ describe('distribution envelope', () => {
     expect(json.events[2].detail).toContain('elsewhere.example.com');
     await hooks.settled();
     expect(client.state.calls).toBe(0);
-    expect(admin.refreshes).toEqual([]);
+    expect(rig.admin.refreshes).toEqual([]);
     expect(await hookMetric(metrics, 'distribution', 'ignored_tag')).toBe(2);
     expect(await hookMetric(metrics, 'distribution', 'ignored_registry')).toBe(1);
     expect(await hookMetric(metrics, 'distribution', 'ignored_action')).toBe(1);
@@ -336,7 +170,7 @@ describe('distribution envelope', () => {
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(202));
     await hooks.settled();
     expect(client.state.calls).toBe(1);
-    expect(admin.refreshes).toHaveLength(1);
+    expect(rig.admin.refreshes).toHaveLength(1);
     expect(await hookMetric(metrics, 'distribution', 'accepted')).toBe(20);
   });
 
@@ -358,7 +192,7 @@ describe('distribution envelope', () => {
     client.state.gate = undefined;
     await hooks.settled();
     expect(client.state.calls).toBe(2); // the running one and one coalesced behind it
-    expect(admin.refreshes).toHaveLength(1);
+    expect(rig.admin.refreshes).toHaveLength(1);
   });
 
   it('replayed and out-of-order deliveries refresh once per digest', async () => {
@@ -377,7 +211,7 @@ describe('distribution envelope', () => {
       await hooks.settled();
     }
     expect(client.state.calls).toBe(5);
-    expect(admin.refreshes).toHaveLength(2);
+    expect(rig.admin.refreshes).toHaveLength(2);
   });
 });
 
@@ -393,7 +227,7 @@ describe('GitHub package webhooks', () => {
     expect(response.json()).toMatchObject({ checking: ['langgraph'] });
     await hooks.settled();
     expect(client.state.calls).toBe(1);
-    expect(admin.refreshes.map((c) => c.runtime)).toEqual(['langgraph']);
+    expect(rig.admin.refreshes.map((c) => c.runtime)).toEqual(['langgraph']);
     expect(await hookMetric(metrics, 'github', 'accepted')).toBe(1);
   });
 
@@ -404,7 +238,7 @@ describe('GitHub package webhooks', () => {
     const response = await postGitHub(app, body, undefined, 'registry_package');
     expect(response.statusCode).toBe(202);
     await hooks.settled();
-    expect(admin.refreshes).toHaveLength(1);
+    expect(rig.admin.refreshes).toHaveLength(1);
   });
 
   it.each([
@@ -424,7 +258,7 @@ describe('GitHub package webhooks', () => {
       expect(response.json()).toEqual({ error: 'unauthorized' });
       await hooks.settled();
       expect(client.state.calls).toBe(0);
-      expect(admin.refreshes).toEqual([]);
+      expect(rig.admin.refreshes).toEqual([]);
       expect(await hookMetric(metrics, 'github', 'unauthorized')).toBe(1);
     },
   );
@@ -511,7 +345,7 @@ describe('GitHub package webhooks', () => {
       await hooks.settled();
     }
     expect(client.state.calls).toBe(3);
-    expect(admin.refreshes).toHaveLength(1);
+    expect(rig.admin.refreshes).toHaveLength(1);
   });
 });
 
