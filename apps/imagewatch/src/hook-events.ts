@@ -61,7 +61,7 @@ export const GitHubPackage = z.object({
   package_version: z
     .object({
       version: z.string().nullish(),
-      /** `ghcr.io/<owner>/<name>:<tag>` */
+      /** `<GitHub container registry host>/<owner>/<name>:<tag>` */
       package_url: z.string().nullish(),
       container_metadata: z
         .object({
