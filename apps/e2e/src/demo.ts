@@ -151,14 +151,7 @@ async function main(): Promise<number> {
     `admin-api on ${stack.adminApiUrl}, imagewatch on ${stack.imagewatchUrl} (interval 3s, auto-refresh on)`,
   );
 
-  await waitFor(
-    'imagewatch to seed every runtime',
-    async () =>
-      Object.keys(await stack.readSeenDigests()).length === KNOWN_RUNTIMES.length
-        ? true
-        : undefined,
-    30_000,
-  );
+  await stack.waitForSeeded(KNOWN_RUNTIMES.length);
   say(`imagewatch seeded ${KNOWN_RUNTIMES.length} runtimes (first sight: nothing to refresh)`);
 
   const digest = await publisher.publish('langgraph', 'v2');

@@ -9,7 +9,7 @@ import {
   type ServiceProcess,
   startService,
 } from './service-process.js';
-import { waitForHttp } from './wait.js';
+import { waitFor, waitForHttp } from './wait.js';
 
 export interface StackOptions {
   readonly publisher: ImagePublisher;
@@ -43,6 +43,8 @@ export interface Stack {
   pulledReferences(): string[];
   /** The seen digests imagewatch has persisted, keyed by full image reference. */
   readSeenDigests(): Promise<Record<string, string>>;
+  /** Waits until imagewatch has persisted a digest for `count` references; returns them. */
+  waitForSeeded(count: number, timeoutMs?: number): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return service;
   };
   let imagewatch = await startImagewatch();
+  const readSeenDigests = async (): Promise<Record<string, string>> => {
+    let text: string;
+    try {
+      text = await readFile(stateFile, 'utf8');
+    } catch {
+      return {};
+    }
+    const state = JSON.parse(text) as { images?: Record<string, { digest?: string }> };
+    return Object.fromEntries(
+      Object.entries(state.images ?? {}).map(([ref, entry]) => [ref, entry.digest ?? '']),
+    );
+  };
 
   return {
     adminApi,
@@ -167,16 +181,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           return `${params.get('fromImage')}${tag ? `:${tag}` : ''}`;
         });
     },
-    async readSeenDigests() {
-      let text: string;
-      try {
-        text = await readFile(stateFile, 'utf8');
-      } catch {
-        return {};
-      }
-      const state = JSON.parse(text) as { images?: Record<string, { digest?: string }> };
-      return Object.fromEntries(
-        Object.entries(state.images ?? {}).map(([ref, entry]) => [ref, entry.digest ?? '']),
+    readSeenDigests,
+    waitForSeeded(count, timeoutMs = 30_000) {
+      return waitFor(
+        `imagewatch to seed ${count} references`,
+        async () => {
+          const digests = await readSeenDigests();
+          return Object.keys(digests).length === count ? digests : undefined;
+        },
+        timeoutMs,
       );
     },
     async close() {

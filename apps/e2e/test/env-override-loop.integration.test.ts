@@ -86,14 +86,7 @@ describe.skipIf(Boolean(missing))(
             adminToken,
             recordConnections: true,
           });
-          const seen = await waitFor(
-            'imagewatch to seed all runtimes',
-            async () => {
-              const digests = await stack.readSeenDigests();
-              return Object.keys(digests).length === KNOWN_RUNTIMES.length ? digests : undefined;
-            },
-            30_000,
-          );
+          const seen = await stack.waitForSeeded(KNOWN_RUNTIMES.length);
           log(`imagewatch seeded ${Object.keys(seen).length} references without refreshing`);
         });
 

@@ -78,14 +78,7 @@ describe.skipIf(Boolean(missing))(
         adminToken,
         recordConnections: true,
       });
-      await waitFor(
-        'imagewatch to seed all runtimes',
-        async () =>
-          Object.keys(await stack.readSeenDigests()).length === KNOWN_RUNTIMES.length
-            ? true
-            : undefined,
-        30_000,
-      );
+      await stack.waitForSeeded(KNOWN_RUNTIMES.length);
     });
 
     afterAll(async () => {
