@@ -45,12 +45,10 @@ export function registerErrorHandlers(app: FastifyInstance, classify: ClassifyEr
     return reply.code(500).send({ error: 'internal error', code: 'INTERNAL' });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: `no route ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        code: 'NOT_FOUND',
-      }),
+    reply.code(404).send({
+      error: `no route ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+      code: 'NOT_FOUND',
+    }),
   );
 }
 
