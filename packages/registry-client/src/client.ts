@@ -9,6 +9,7 @@ import { createHttpPolicy } from './http-policy.js';
 import { fetchManifestDigest } from './manifest-digest.js';
 import { defaultLookupAll, type LookupAll } from './realm-guard.js';
 import { type RetryOptions, resolveRetryOptions } from './retry-policy.js';
+import { loadRegistrySettings, type RegistrySettings } from './settings.js';
 import { createTokenCache } from './token-cache.js';
 import { createTransport } from './transport.js';
 import type { CredentialResolver, Env, RegistryClient, RegistryRequestEvent } from './types.js';
@@ -16,7 +17,9 @@ import type { CredentialResolver, Env, RegistryClient, RegistryRequestEvent } fr
 export interface RegistryClientOptions {
   /** Where credentials come from (usually `createCredentialResolver({ env })`). */
   readonly credentials: CredentialResolver;
-  /** Read for `MOLECULE_INSECURE_REGISTRIES` (default `process.env`). */
+  /** The registry variables, parsed at start by `loadRegistrySettings` (insecure hosts). */
+  readonly settings?: Pick<RegistrySettings, 'insecureRegistries'>;
+  /** Shorthand for `settings: loadRegistrySettings(env)` (throws on a bad value). */
   readonly env?: Env;
   /** Called after every HTTP request (ping, token, manifest), for metrics and tests. */
   readonly onRequest?: (event: RegistryRequestEvent) => void;
@@ -47,13 +50,14 @@ export interface RegistryClientOptions {
  * the keep-alive pools, so steady-state checks cost one `HEAD` each.
  *
  * @example
- * const client = createRegistryClient({ credentials: createCredentialResolver({ env }), env });
+ * const settings = loadRegistrySettings(process.env);
+ * const client = createRegistryClient({ settings, credentials: createCredentialResolver({ settings }) });
  * const { digest } = await client.getManifestDigest('registry.example.com/molecule-ai/workspace-template-langgraph:latest');
  * await client.close();
  */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const env = options.env ?? process.env;
-  const policy = createHttpPolicy(env);
+  const settings = options.settings ?? loadRegistrySettings(options.env ?? process.env);
+  const policy = createHttpPolicy(settings.insecureRegistries);
   const concurrency = Math.max(1, options.concurrencyPerHost ?? 16);
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;

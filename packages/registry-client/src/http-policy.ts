@@ -1,5 +1,5 @@
+import { RegistryConfigError } from '@molecule/registry';
 import { isLoopbackHostname } from './ip-ranges.js';
-import type { Env } from './types.js';
 
 /**
  * Which hosts may be spoken to over plain http: loopback (`localhost`, 127.0.0.0/8, `[::1]`)
@@ -16,8 +16,7 @@ export interface HttpPolicy {
   mayCarryCredentials(url: URL): boolean;
 }
 
-export function createHttpPolicy(env: Env): HttpPolicy {
-  const insecure = parseInsecureRegistries(env.MOLECULE_INSECURE_REGISTRIES);
+export function createHttpPolicy(insecure: readonly HostPort[]): HttpPolicy {
   const allowsPlainHttp = (host: string): boolean => {
     const { hostname, port } = splitHostPort(host);
     if (isLoopbackHostname(hostname)) return true;
@@ -33,7 +32,7 @@ export function createHttpPolicy(env: Env): HttpPolicy {
   };
 }
 
-interface HostPort {
+export interface HostPort {
   readonly hostname: string;
   readonly port: string | undefined;
 }
@@ -46,16 +45,34 @@ export function splitHostPort(host: string): HostPort {
   return { hostname: match[1]!, port: match[2] };
 }
 
-function parseInsecureRegistries(value: string | undefined): HostPort[] {
-  if (!value) return [];
+/** A DNS name, an IPv4 address or a bracketed IPv6 address, then an optional port. */
+const INSECURE_ENTRY =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i;
+
+/**
+ * `MOLECULE_INSECURE_REGISTRIES` (comma-separated `host[:port]`, as Docker's
+ * `insecure-registries`: no scheme, no path) → its entries. A malformed entry throws
+ * `RegistryConfigError`: silently ignoring it would send https to a registry that only
+ * speaks http, or worse, accept an entry that matches more than was meant.
+ */
+export function parseInsecureRegistries(value: string | undefined): HostPort[] {
+  if (value === undefined || value.trim() === '') return [];
   return value
     .split(',')
-    .map((entry) =>
-      entry
-        .trim()
-        .replace(/^https?:\/\//i, '')
-        .replace(/\/.*$/, ''),
-    )
+    .map((entry) => entry.trim())
     .filter((entry) => entry !== '')
-    .map(splitHostPort);
+    .map((entry) => {
+      const match = INSECURE_ENTRY.exec(entry);
+      const port = match?.[1] === undefined ? undefined : Number(match[1]);
+      if (!match || (port !== undefined && (port < 1 || port > 65_535))) {
+        throw new RegistryConfigError({
+          variable: 'MOLECULE_INSECURE_REGISTRIES',
+          value,
+          description: 'a list of registry hosts',
+          reason: `${JSON.stringify(entry)} is not host[:port]${entry.includes('://') ? ' (remove the scheme)' : entry.includes('/') ? ' (remove the path)' : ''}`,
+          expected: 'comma-separated host[:port] entries, e.g. registry.internal:5000,10.0.0.5',
+        });
+      }
+      return splitHostPort(entry);
+    });
 }

@@ -10,7 +10,9 @@ export {
   type RegistryErrorCode,
 } from './errors.js';
 export { normalizeRegistryHost } from './host-key.js';
+export type { HostPort } from './http-policy.js';
 export { dockerRegistryAuth } from './registry-auth-header.js';
+export { loadRegistrySettings, type RegistrySettings } from './settings.js';
 export type {
   CredentialResolver,
   CredentialSource,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRegistryError } from './errors.js';
-import { createHttpPolicy } from './http-policy.js';
+import { createHttpPolicy, parseInsecureRegistries } from './http-policy.js';
 import { checkTokenRealm, type LookupAll } from './realm-guard.js';
 
 const dns: Record<string, string[]> = {
@@ -17,7 +17,12 @@ const lookup: LookupAll = async (hostname) => {
   return addresses;
 };
 const check = (registryHost: string, realm: string, env: Record<string, string> = {}) =>
-  checkTokenRealm({ registryHost, realm: new URL(realm), policy: createHttpPolicy(env), lookup });
+  checkTokenRealm({
+    registryHost,
+    realm: new URL(realm),
+    policy: createHttpPolicy(parseInsecureRegistries(env.MOLECULE_INSECURE_REGISTRIES)),
+    lookup,
+  });
 
 describe('checkTokenRealm (SSRF rule)', () => {
   it('allows public realms and the registry host itself', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRegistryError } from './errors.js';
-import { createHttpPolicy } from './http-policy.js';
+import { createHttpPolicy, parseInsecureRegistries } from './http-policy.js';
 import { fetchToken } from './token-fetch.js';
 import type { Transport, TransportRequest } from './transport.js';
 
@@ -26,7 +26,7 @@ function run(registryHost: string, realm: string, env: Record<string, string> = 
   const sent: TransportRequest[] = [];
   const result = fetchToken({
     transport: recordingTransport(sent),
-    policy: createHttpPolicy(env),
+    policy: createHttpPolicy(parseInsecureRegistries(env.MOLECULE_INSECURE_REGISTRIES)),
     realm: new URL(realm),
     service: 'svc',
     scope: 'repository:a/b:pull',

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRegistryError } from './errors.js';
-import { createHttpPolicy } from './http-policy.js';
+import { createHttpPolicy, parseInsecureRegistries } from './http-policy.js';
 import { resolveRetryOptions } from './retry-policy.js';
 import { createTransport, type Transport } from './transport.js';
 
@@ -43,7 +43,7 @@ function transport(overrides: { maxRedirects?: number; env?: Record<string, stri
     bodyTimeoutMs: 1000,
     maxRedirects: overrides.maxRedirects ?? 5,
     retry: resolveRetryOptions({ baseDelayMs: 1, maxDelayMs: 2 }),
-    policy: createHttpPolicy(overrides.env ?? {}),
+    policy: createHttpPolicy(parseInsecureRegistries(overrides.env?.MOLECULE_INSECURE_REGISTRIES)),
   });
   transports.push(t);
   return t;

@@ -81,7 +81,6 @@ describe('createCredentialResolver: environment', () => {
         MOLECULE_IMAGE_REGISTRY: '',
         GHCR_USER: 'g',
         GHCR_TOKEN: 't',
-        MOLECULE_REGISTRY_USERNAME: 'only-user',
       }),
     });
     expect(await resolver.resolve('ghcr.io')).toEqual({
@@ -213,11 +212,10 @@ describe('createCredentialResolver: Docker config', () => {
     expect(isRegistryError(error) && error.code).toBe('TIMEOUT');
   });
 
-  it('a broken config file is a CONFIG error naming the file, without its secrets', async () => {
+  it('a config file broken after start is a CONFIG error naming the file, without its secrets', async () => {
+    const resolver = createCredentialResolver({ env: envWith() });
     await writeFile(join(dir, 'config.json'), '{"auths": {"x": {"auth": "c2VjcmV0LXBhc3M="}');
-    const error = await rejectionOf(
-      createCredentialResolver({ env: envWith() }).resolve('registry.example.com'),
-    );
+    const error = await rejectionOf(resolver.resolve('registry.example.com'));
     expect(isRegistryError(error) && error.code).toBe('CONFIG');
     expect((error as Error).message).toContain(join(dir, 'config.json'));
     expect(everythingAbout(error)).not.toContain('c2VjcmV0LXBhc3M=');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ImageReferenceError,
   InvalidDigestError,
+  isRegistryConfigError,
   isRegistryCoreError,
   RegistryConfigError,
   RegistryCoreError,
@@ -20,7 +21,7 @@ const config = () =>
 
 describe('errors', () => {
   it.each([
-    ['RegistryConfigError', config, 'INVALID_REGISTRY_CONFIG'],
+    ['RegistryConfigError', config, 'CONFIG'],
     [
       'ImageReferenceError',
       () => new ImageReferenceError('Bad', 'must be lowercase'),
@@ -57,6 +58,32 @@ describe('errors', () => {
       expected: 'e',
     });
     expect(error.message).toContain('V="a\\tb\\n"');
+  });
+
+  it('a secret value is never part of the message or the error', () => {
+    const error = new RegistryConfigError({
+      variable: 'MOLECULE_REGISTRY_PASSWORD',
+      value: 'pa55word',
+      reason: 'it is set without MOLECULE_REGISTRY_USERNAME',
+      expected: 'both or neither',
+      secret: true,
+    });
+    expect(error.message).toBe(
+      'MOLECULE_REGISTRY_PASSWORD is not valid: it is set without MOLECULE_REGISTRY_USERNAME; expected both or neither',
+    );
+    expect(error.value).toBeUndefined();
+    expect(JSON.stringify(error)).not.toContain('pa55word');
+  });
+
+  it('is recognised across copies of the package by its brand', () => {
+    const copy = Object.assign(new Error('x'), {
+      code: 'CONFIG',
+      [Symbol.for('@molecule/registry.RegistryCoreError')]: true,
+    });
+    expect(isRegistryCoreError(copy)).toBe(true);
+    expect(isRegistryConfigError(copy)).toBe(true);
+    expect(isRegistryConfigError(new UnknownRuntimeError('x', []))).toBe(false);
+    expect(isRegistryConfigError(config())).toBe(true);
   });
 
   it('isRegistryCoreError is false for other errors and non-errors', () => {

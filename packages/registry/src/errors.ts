@@ -1,9 +1,10 @@
 /** Stable codes of every error this package throws. Callers branch on `code`, never on `message`. */
 export type RegistryCoreErrorCode =
-  | 'INVALID_REGISTRY_CONFIG'
-  | 'INVALID_REFERENCE'
-  | 'INVALID_DIGEST'
-  | 'UNKNOWN_RUNTIME';
+  /** A bad environment variable: the same code as every other configuration error here. */
+  'CONFIG' | 'INVALID_REFERENCE' | 'INVALID_DIGEST' | 'UNKNOWN_RUNTIME';
+
+/** Brand so `isRegistryCoreError` works across duplicate copies of this package. */
+const kRegistryCoreError = Symbol.for('@molecule/registry.RegistryCoreError');
 
 /** Base class of every error thrown by `@molecule/registry`. */
 export abstract class RegistryCoreError extends Error {
@@ -12,6 +13,7 @@ export abstract class RegistryCoreError extends Error {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    Object.defineProperty(this, kRegistryCoreError, { value: true });
   }
 }
 
@@ -24,12 +26,12 @@ export abstract class RegistryCoreError extends Error {
  *   reason: 'remove the scheme', expected: '<host>[:port]/<path>' })
  */
 export class RegistryConfigError extends RegistryCoreError {
-  readonly code = 'INVALID_REGISTRY_CONFIG' as const;
+  readonly code = 'CONFIG' as const;
   override name = 'RegistryConfigError';
   /** The environment variable's name, e.g. `MOLECULE_IMAGE_REGISTRY`. */
   readonly variable: string;
-  /** The offending value, exactly as it was set. */
-  readonly value: string;
+  /** The offending value, exactly as it was set (`undefined` for a secret, never kept). */
+  readonly value: string | undefined;
   /** Why the value is rejected, e.g. `remove the scheme`. */
   readonly reason: string;
   /** What a valid value looks like. */
@@ -41,14 +43,19 @@ export class RegistryConfigError extends RegistryCoreError {
     reason: string;
     expected: string;
     description?: string;
+    /** A secret (a password, a token): the message and the error never carry the value. */
+    secret?: boolean;
     cause?: unknown;
   }) {
+    const shown = details.secret
+      ? details.variable
+      : `${details.variable}=${JSON.stringify(details.value)}`;
     super(
-      `${details.variable}=${JSON.stringify(details.value)} is not ${details.description ?? 'valid'}: ${details.reason}; expected ${details.expected}`,
+      `${shown} is not ${details.description ?? 'valid'}: ${details.reason}; expected ${details.expected}`,
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     this.variable = details.variable;
-    this.value = details.value;
+    this.value = details.secret ? undefined : details.value;
     this.reason = details.reason;
     this.expected = details.expected;
   }
@@ -103,5 +110,14 @@ export class UnknownRuntimeError extends RegistryCoreError {
 
 /** True for any error thrown by this package (any subclass of `RegistryCoreError`). */
 export function isRegistryCoreError(value: unknown): value is RegistryCoreError {
-  return value instanceof RegistryCoreError;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[kRegistryCoreError] === true
+  );
+}
+
+/** A `RegistryConfigError` from any copy of this package: a bad environment variable. */
+export function isRegistryConfigError(value: unknown): value is RegistryConfigError {
+  return isRegistryCoreError(value) && value.code === 'CONFIG';
 }

@@ -4,6 +4,7 @@ export type { RegistryCoreErrorCode } from './errors.js';
 export {
   ImageReferenceError,
   InvalidDigestError,
+  isRegistryConfigError,
   isRegistryCoreError,
   RegistryConfigError,
   RegistryCoreError,

@@ -207,7 +207,7 @@ describe('invalid MOLECULE_IMAGE_REGISTRY values', () => {
     }
     expect(caught).toBeInstanceOf(RegistryConfigError);
     const error = caught as RegistryConfigError;
-    expect(error.code).toBe('INVALID_REGISTRY_CONFIG');
+    expect(error.code).toBe('CONFIG');
     expect(error.name).toBe('RegistryConfigError');
     expect(error.variable).toBe(VAR);
     expect(error.value).toBe(value);

@@ -47,20 +47,29 @@ export async function readDockerConfig(path: string): Promise<DockerConfig | und
     }
     throw configError(path, 'cannot be read; check its permissions', error);
   }
+  const parsed = parseDockerConfig(text);
+  if (parsed.problem !== undefined) throw configError(path, `${parsed.problem}; fix or remove it`);
+  return parsed.config;
+}
+
+/** `config.json` text → its credential parts, or what is wrong with it (no secret in it). */
+export function parseDockerConfig(
+  text: string,
+): { config: DockerConfig; problem?: undefined } | { config?: undefined; problem: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    throw configError(path, 'is not valid JSON; fix or remove it', error);
+  } catch {
+    return { problem: 'is not valid JSON' };
   }
   const parsed = DockerConfigSchema.safeParse(json);
   if (!parsed.success) {
-    throw configError(
-      path,
-      'has unexpected auths/credHelpers/credsStore entries; fix or remove it',
-    );
+    const issue = parsed.error.issues[0];
+    const where =
+      issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+    return { problem: `has unexpected auths/credHelpers/credsStore entries${where}` };
   }
-  return parsed.data;
+  return { config: parsed.data };
 }
 
 /** The credential helper for `host`: `credHelpers[host]`, else `credsStore`. */

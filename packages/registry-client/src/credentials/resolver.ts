@@ -1,21 +1,19 @@
 import { raceSignal } from '../abort.js';
 import { isRegistryError, RegistryError } from '../errors.js';
 import { normalizeRegistryHost } from '../host-key.js';
+import { loadRegistrySettings, type RegistrySettings } from '../settings.js';
 import { ANONYMOUS, type CredentialResolver, type Env, type RegistryCredential } from '../types.js';
 import { getHelperCredential } from './credential-helper.js';
-import {
-  authEntryCredential,
-  credentialHelperFor,
-  dockerConfigPath,
-  readDockerConfig,
-} from './docker-config.js';
+import { authEntryCredential, credentialHelperFor, readDockerConfig } from './docker-config.js';
 import { createEcrCredentialSource, type EcrClientFactory, parseEcrHost } from './ecr.js';
 import { resolveEnvCredential } from './env.js';
 
 export interface CredentialResolverOptions {
-  /** Environment to read (default `process.env`); never mutated. Also the helpers' env. */
+  /** The registry variables, parsed at start by `loadRegistrySettings`. */
+  readonly settings?: RegistrySettings;
+  /** Shorthand for `settings: loadRegistrySettings(env)` (throws on a bad value). */
   readonly env?: Env;
-  /** Docker config file (default `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`). */
+  /** Docker config file (default: `settings.dockerConfigPath`). */
   readonly dockerConfigPath?: string;
   /** Bound on one credential helper run (default 10 s). */
   readonly helperTimeoutMs?: number;
@@ -45,9 +43,10 @@ export interface CredentialResolverOptions {
 export function createCredentialResolver(
   options: CredentialResolverOptions = {},
 ): CredentialResolver {
-  const env = options.env ?? process.env;
+  const settings = options.settings ?? loadRegistrySettings(options.env ?? process.env);
+  const env = settings.env;
   const now = options.now ?? Date.now;
-  const configPath = options.dockerConfigPath ?? dockerConfigPath(env);
+  const configPath = options.dockerConfigPath ?? settings.dockerConfigPath;
   const helperTimeoutMs = options.helperTimeoutMs ?? 10_000;
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const ecr = createEcrCredentialSource({
@@ -93,7 +92,7 @@ export function createCredentialResolver(
   return {
     async resolve(host, resolveOptions = {}) {
       try {
-        const fromEnv = resolveEnvCredential(host, env);
+        const fromEnv = resolveEnvCredential(host, settings);
         if (fromEnv !== undefined) return fromEnv;
         const fromConfig = await raceSignal(cachedDockerConfig(host), resolveOptions.signal);
         if (fromConfig !== undefined) return fromConfig;
