@@ -8,7 +8,9 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config';
 export function sharedVitestConfig(overrides: ViteUserConfig['test'] = {}) {
   return defineConfig({
     resolve: { conditions: ['@molecule/source', 'module', 'node', 'import', 'default'] },
-    ssr: { resolve: { conditions: ['@molecule/source', 'node', 'import', 'default'] } },
+    // Not `import` for SSR: with it, node loads the ESM build of CommonJS-first packages (pg's
+    // pg-pool) for their internal `require`, and `import pg from 'pg'` fails.
+    ssr: { resolve: { conditions: ['@molecule/source', 'node'] } },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 20_000,

@@ -4,8 +4,10 @@
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
 # Debian packages the integration tests and the demo start for real (see shared REAL-PARTS).
-DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl)
-REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl)
+DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl postgresql-15)
+REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl initdb postgres)
+# Debian keeps the PostgreSQL server binaries (initdb, postgres) off PATH.
+POSTGRES_BIN_DIR=/usr/lib/postgresql/15/bin
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -29,7 +31,8 @@ ensure_pnpm() {
 missing_binaries() {
   local b missing=()
   for b in "${REQUIRED_BINARIES[@]}"; do
-    command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || [ -x "/bin/$b" ] || missing+=("$b")
+    command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || [ -x "/bin/$b" ] ||
+      [ -x "$POSTGRES_BIN_DIR/$b" ] || missing+=("$b")
   done
   echo "${missing[@]}"
 }
@@ -39,9 +42,16 @@ ensure_debian_packages() {
   missing="$(missing_binaries)"
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing Debian packages for the real registry and engine: ${DEBIAN_PACKAGES[*]}"
+    local had_postgres=0
+    [ -x "$POSTGRES_BIN_DIR/postgres" ] && had_postgres=1
+    log "installing Debian packages for the real registry, engine and PostgreSQL: ${DEBIAN_PACKAGES[*]}"
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq "${DEBIAN_PACKAGES[@]}" >/dev/null
+    # The package may create and start a system cluster on port 5432; the tests start private
+    # servers of their own (real-parts startPostgres), so stop the one we just brought in.
+    if [ "$had_postgres" -eq 0 ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+      pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+    fi
     missing="$(missing_binaries)"
     [ -z "$missing" ] && return 0
   fi

@@ -1,8 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBinary, missingRealParts, realPartsGate, realPartsRequired } from './binaries.js';
+import {
+  findBinary,
+  missingRealParts,
+  postgresBinDirs,
+  realPartsGate,
+  realPartsRequired,
+} from './binaries.js';
 import { isRealPartsError } from './errors.js';
 
 describe('binaries', () => {
@@ -33,6 +39,22 @@ describe('binaries', () => {
     expect(missingRealParts(['busybox', 'htpasswd'], { PATH: join(dir, 'empty') })).toBe(
       'missing busybox, htpasswd (apt-get install busybox-static apache2-utils)',
     );
+  });
+
+  it('lists the PostgreSQL bin dirs newest major first', async () => {
+    const root = join(dir, 'postgresql');
+    for (const entry of ['13', '15', '9', 'common']) {
+      await mkdir(join(root, entry), { recursive: true });
+    }
+    expect(postgresBinDirs(root)).toEqual(
+      ['15', '13', '9'].map((major) => join(root, major, 'bin')),
+    );
+    expect(postgresBinDirs(join(dir, 'no-such-dir'))).toEqual([]);
+  });
+
+  it('finds PostgreSQL server binaries on PATH before the versioned dirs', async () => {
+    await writeFile(join(dir, 'initdb'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(findBinary('initdb', { PATH: dir })).toBe(join(dir, 'initdb'));
   });
 
   it('realPartsRequired follows CI=true exactly', () => {

@@ -112,16 +112,23 @@ export async function runCommand(
   args: string[],
   options: { input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<string> {
+  // stdin is a pipe only when there is input: a command that exits without reading it would
+  // otherwise raise an unhandled EPIPE on our side.
   const child = spawn(command, args, {
     cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     timeout: options.timeoutMs ?? 30_000,
   });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  child.stdin.end(options.input ?? '');
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  if (options.input !== undefined) {
+    child.stdin?.on('error', () => {
+      // The command exited before reading all of its input: its exit code tells the story.
+    });
+    child.stdin?.end(options.input);
+  }
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', (error) =>
       reject(new RealPartsError('COMMAND_FAILED', `cannot run ${command}`, { cause: error })),
