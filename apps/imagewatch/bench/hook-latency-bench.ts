@@ -9,8 +9,8 @@
  * Needs docker-registry, openssl and busybox-static (see @molecule/real-parts).
  */
 import { missingRealParts } from '@molecule/real-parts';
-import { memoryLogger, waitFor } from '../test/helpers.js';
-import { startPushHookRig } from '../test/push-hook-rig.js';
+import { hooksSettled, memoryLogger, waitFor } from '../test/helpers.js';
+import { startPushHookRig } from '../test/hooks/push-hook-rig.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 20);
 const TIMEOUT_MS = 10_000;
@@ -62,7 +62,7 @@ try {
     const pushedAt = Date.now();
     await waitFor(() => admin.refreshes.length > before, TIMEOUT_MS, 1);
     const refreshAt = admin.refreshes[before]!.at;
-    await service.hooks.settled();
+    await hooksSettled(service.metrics);
     if (service.store.get(rig.image)?.digest !== digest) throw new Error(`push ${n}: not recorded`);
     const hookAt = hookReceivedAfter(pushStarted) ?? Number.NaN;
     total.push(refreshAt - pushedAt);
@@ -71,7 +71,7 @@ try {
   }
   // Give late deliveries (retries) a moment: they must not cause extra refreshes.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  await service.hooks.settled();
+  await hooksSettled(service.metrics);
 
   const metrics = await service.metrics.registry.metrics();
   const hookLines = metrics

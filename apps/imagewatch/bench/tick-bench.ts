@@ -12,17 +12,18 @@
  * 1,000 the slow one-by-one baseline really checks before extrapolating; default all),
  * BENCH_CONCURRENCY (IMAGE_WATCH_CONCURRENCY, default 8), BENCH_ONLY=rss (skip the tick timings).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startFakeRegistry } from '@molecule/fake-registry';
 import { KNOWN_RUNTIMES } from '@molecule/registry';
 import { createCredentialResolver, createRegistryClient } from '@molecule/registry-client';
-import { loadConfig, syntheticTargets, type WatchTarget } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createService } from '../src/service.js';
+import { createLogger } from '@molecule/service-kit';
+import { loadConfig, type WatchTarget } from '../src/config.js';
 import { tempDir } from '../test/helpers.js';
+import { startService } from '../test/service.js';
+import { syntheticTargets } from './synthetic-targets.js';
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const REFS = Number(process.env.BENCH_REFS ?? 1000);
@@ -30,6 +31,7 @@ const ONLY = process.env.BENCH_ONLY; // 'rss' skips the tick timings
 const OLD_REFS = Math.min(REFS, Number(process.env.BENCH_OLD_REFS ?? REFS));
 const USER = { username: 'bench', password: 'bench-secret' };
 const appDir = fileURLToPath(new URL('..', import.meta.url));
+let serviceEntry = '';
 
 const registry = await startFakeRegistry({
   auth: 'bearer',
@@ -54,7 +56,7 @@ const env = {
     : {}),
 };
 const config = loadConfig(env);
-const logger = createLogger({ level: 'warn' });
+const logger = createLogger({ service: 'bench', level: 'warn' });
 const rows: Array<[string, string]> = [];
 const report = (name: string, value: string) => {
   rows.push([name, value]);
@@ -62,14 +64,14 @@ const report = (name: string, value: string) => {
 };
 
 async function watcherTicks(label: string, targets: readonly WatchTarget[]) {
-  const service = await createService(
-    { ...config, stateFile: `${dir}/${label}.json` },
-    { logger, targets, defaultMetrics: false },
+  const service = await startService(
+    { ...config, targets, stateFile: `${dir}/${label}.json` },
+    { logger },
   );
   try {
     registry.clearRequests();
     let t = performance.now();
-    await service.watcher.tick();
+    await service.app.watcher.tick();
     const coldMs = performance.now() - t;
     const coldRequests = registry.requests.length;
     const steady: number[] = [];
@@ -77,7 +79,7 @@ async function watcherTicks(label: string, targets: readonly WatchTarget[]) {
     for (let i = 0; i < 3; i += 1) {
       registry.clearRequests();
       t = performance.now();
-      await service.watcher.tick();
+      await service.app.watcher.tick();
       steady.push(performance.now() - t);
       steadyRequests += registry.requests.length;
     }
@@ -98,7 +100,7 @@ async function oneByOneFreshToken(targets: readonly WatchTarget[]) {
   const t = performance.now();
   for (const target of targets) {
     // The replaced behaviour: a new token for every check, one runtime after the other.
-    const client = createRegistryClient({ credentials: createCredentialResolver({ env }), env });
+    const client = createRegistryClient({ env, credentials: createCredentialResolver({ env }) });
     await client.getManifestDigest(target.image);
     await client.close();
   }
@@ -111,11 +113,35 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function rssOfService(args: string[], waitTicks: number): Promise<number> {
-  const main = `${appDir}dist/main.js`;
-  if (!existsSync(main))
-    throw new Error('dist/main.js missing: run `pnpm --filter @molecule/imagewatch build` first');
-  const child = spawn(process.execPath, [main, 'run', ...args], {
+/** bench/rss-service.ts bundled the way tsup bundles dist/main.js (same config, same externals). */
+function bundleRssService(): string {
+  const outDir = `${appDir}node_modules/.bench-dist`;
+  execFileSync(
+    'pnpm',
+    [
+      'exec',
+      'tsup',
+      'bench/rss-service.ts',
+      '--format',
+      'esm',
+      '--platform',
+      'node',
+      '--target',
+      'node20',
+      '--out-dir',
+      outDir,
+      '--no-dts',
+      '--silent',
+    ],
+    { cwd: appDir, stdio: 'inherit' },
+  );
+  const entry = `${outDir}/rss-service.js`;
+  if (!existsSync(entry)) throw new Error(`bundling bench/rss-service.ts did not produce ${entry}`);
+  return entry;
+}
+
+async function rssOfService(syntheticRefs: number, waitTicks: number): Promise<number> {
+  const child = spawn(process.execPath, [serviceEntry], {
     env: {
       PATH: process.env.PATH ?? '',
       // BENCH_NODE_OPTIONS: V8 flags to try on the measured service (e.g. --max-semi-space-size=1).
@@ -123,7 +149,8 @@ async function rssOfService(args: string[], waitTicks: number): Promise<number> 
       ...env,
       IMAGE_WATCH_INTERVAL: '2s',
       LOG_LEVEL: 'info',
-      IMAGE_WATCH_STATE_FILE: `${dir}/rss-${args.length}.json`,
+      IMAGE_WATCH_STATE_FILE: `${dir}/rss-${syntheticRefs}.json`,
+      BENCH_SYNTHETIC_REFS: String(syntheticRefs),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -148,14 +175,15 @@ try {
     `fake registry: bearer auth, ${LATENCY_MS} ms per request; concurrency ${config.concurrency}\n`,
   );
   if (ONLY !== 'rss') await tickBenchmarks();
+  serviceEntry = bundleRssService();
   registry.setLatency(0);
   report(
     'RSS, service idle with 9 runtimes (after 3 ticks)',
-    `${(await rssOfService([], 3)).toFixed(1)} MB`,
+    `${(await rssOfService(0, 3)).toFixed(1)} MB`,
   );
   report(
     `RSS, service watching ${REFS} refs (after 3 ticks)`,
-    `${(await rssOfService(['--synthetic-refs', String(REFS)], 3)).toFixed(1)} MB`,
+    `${(await rssOfService(REFS, 3)).toFixed(1)} MB`,
   );
 } finally {
   await registry.close();

@@ -1,9 +1,62 @@
 /**
- * Errors of imagewatch. Every error has a stable `code`; callers branch on it, never on
+ * imagewatch's error registry. Every error body it answers is `{ error, code }`; the codes it
+ * raises on purpose and their statuses are this table, and callers branch on `code`, never on
  * the message. Messages never contain secrets (tokens, passwords, Authorization headers).
  */
-export type ImagewatchErrorCode =
-  | 'INVALID_CONFIG'
+import type { ClassifyError } from '@molecule/service-kit';
+
+/** Stable codes of imagewatch's own HTTP errors, with their status. */
+export const HTTP_ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ImagewatchErrorCode = keyof typeof HTTP_ERROR_STATUS;
+
+const kImagewatchError = Symbol.for('@molecule/imagewatch.ImagewatchError');
+
+/** An error imagewatch answers a request with on purpose. */
+export class ImagewatchError extends Error {
+  override name = 'ImagewatchError';
+  readonly code: ImagewatchErrorCode;
+  /** Extra fields of the error body (e.g. the current state of a rollout). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ImagewatchErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, kImagewatchError, { value: true });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  get status(): number {
+    return HTTP_ERROR_STATUS[this.code];
+  }
+}
+
+export function isImagewatchError(value: unknown): value is ImagewatchError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[kImagewatchError] === true
+  );
+}
+
+/** The app's classifier for the kit's one error handler. */
+export const classifyError: ClassifyError = (error) =>
+  isImagewatchError(error)
+    ? { status: error.status, body: { error: error.message, code: error.code, ...error.details } }
+    : undefined;
+
+/** Why a call to admin-api failed. */
+export type AdminCallErrorCode =
   | 'ADMIN_UNAUTHORIZED'
   | 'ADMIN_BAD_REQUEST'
   | 'ADMIN_SERVER_ERROR'
@@ -13,45 +66,48 @@ export type ImagewatchErrorCode =
   | 'ADMIN_BAD_RESPONSE'
   | 'ADMIN_ABORTED';
 
-export class ImagewatchError extends Error {
-  override name = 'ImagewatchError';
-  readonly code: ImagewatchErrorCode;
+const kAdminCallError = Symbol.for('@molecule/imagewatch.AdminCallError');
 
-  constructor(code: ImagewatchErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** A configuration variable has a value the service cannot run with (exit code 2). */
-export class ConfigError extends ImagewatchError {
-  override name = 'ConfigError';
-  /** The environment variable at fault, e.g. `IMAGE_WATCH_INTERVAL`. */
-  readonly variable: string;
-
-  constructor(variable: string, message: string, options?: { cause?: unknown }) {
-    super('INVALID_CONFIG', `${variable}: ${message}`, options);
-    this.variable = variable;
-  }
-}
-
-/** A call to admin-api failed. `status` is the HTTP status when there was a response. */
-export class AdminApiError extends ImagewatchError {
-  override name = 'AdminApiError';
+/**
+ * A call to admin-api failed. One message format: `[POST] "http://host/path": 401 reason`.
+ * `status` is the HTTP status when there was a response; `body` its error body's `code`.
+ */
+export class AdminCallError extends Error {
+  override name = 'AdminCallError';
+  readonly code: AdminCallErrorCode;
   readonly method: string;
   readonly path: string;
   readonly status: number | undefined;
+  /** The `code` of admin-api's error body, when it sent one. */
+  readonly remoteCode: string | undefined;
 
   constructor(
-    code: ImagewatchErrorCode,
-    details: { method: string; url: string; path: string; status?: number; reason: string },
+    code: AdminCallErrorCode,
+    details: {
+      method: string;
+      url: string;
+      path: string;
+      status?: number;
+      remoteCode?: string;
+      reason: string;
+    },
     options?: { cause?: unknown },
   ) {
-    // One message format: `[POST] "http://host/path": 401 Unauthorized`.
     const status = details.status === undefined ? '' : `${details.status} `;
-    super(code, `[${details.method}] "${details.url}": ${status}${details.reason}`, options);
+    super(`[${details.method}] "${details.url}": ${status}${details.reason}`, options);
+    Object.defineProperty(this, kAdminCallError, { value: true });
+    this.code = code;
     this.method = details.method;
     this.path = details.path;
     this.status = details.status;
+    this.remoteCode = details.remoteCode;
   }
+}
+
+export function isAdminCallError(value: unknown): value is AdminCallError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[kAdminCallError] === true
+  );
 }

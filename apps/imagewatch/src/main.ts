@@ -1,5 +1,5 @@
-/** bin `imagewatch`: the process entry point. Everything else is in cli.ts. */
-import { runCli } from './cli.js';
+/** bin `imagewatch`: the process entry point (argv and the exit code); the rest is cli/ and server.ts. */
+import { runCli } from './cli/run-cli.js';
 
 runCli(process.argv.slice(2)).then(
   (code) => {

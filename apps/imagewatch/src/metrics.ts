@@ -21,6 +21,7 @@ export interface Metrics {
   readonly stateFileErrors: Counter<'operation'>;
   readonly watchedReferences: Gauge<string>;
   readonly hookEvents: Counter<'source' | 'outcome'>;
+  readonly hookChecksPending: Gauge<string>;
   /** Feed for `createRegistryClient({ onRequest })`. */
   onRegistryRequest(event: RegistryRequestEvent): void;
 }
@@ -95,6 +96,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'imagewatch_hook_events_total',
       help: 'Registry notifications by source (distribution, github, harbor) and outcome (accepted, ignored_<reason>, unauthorized, malformed, too_large); per event for envelopes.',
       labelNames: ['source', 'outcome'] as const,
+      registers,
+    }),
+    hookChecksPending: new Gauge({
+      name: 'imagewatch_hook_checks_pending',
+      help: 'Checks triggered by registry notifications that are scheduled or running.',
       registers,
     }),
     onRegistryRequest(event) {

@@ -1,66 +1,70 @@
 /**
- * The HTTP side of `imagewatch run`: `GET /healthz`, `GET /metrics` (Prometheus text) and,
- * when a hook secret is set, `POST /hooks/registry` (hooks-route.ts).
- * `buildServer` only builds (tests use `app.inject`); the CLI listens and shuts down.
+ * `imagewatch run`: the process side. Builds the logger, metrics and real clients, builds the
+ * app, listens, and on SIGTERM/SIGINT shuts down inside `IMAGE_WATCH_SHUTDOWN_GRACE` (the
+ * running tick may finish, then its calls are aborted; state is flushed). Exit code 0 on a
+ * clean shutdown, 1 when the service failed or had to be cut off.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import { type HooksRouteOptions, hooksRoute } from './hooks-route.js';
-import type { Metrics } from './metrics.js';
-import type { Watcher } from './watcher.js';
+import type { Writable } from 'node:stream';
+import { createLogger, serve } from '@molecule/service-kit';
+import { buildApp } from './app.js';
+import type { ImagewatchConfig } from './config.js';
+import { createDeps } from './deps.js';
+import { createMetrics } from './metrics.js';
 
-export interface ServerDeps {
-  watcher: Pick<Watcher, 'health'>;
-  metrics: Metrics;
-  /** Registry notifications; the route exists only when one of the two secrets is set. */
-  hooks?: HooksRouteOptions;
+export interface ServerIo {
+  readonly stdout: Writable;
+  /** The service stops when this resolves. Default: the first SIGTERM or SIGINT. */
+  readonly stop?: Promise<string>;
+  /** Called once it listens (tests read the port). */
+  readonly onListening?: (address: { host: string; port: number }) => void;
 }
 
-export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false });
-
-  const { hooks } = deps;
-  if (hooks !== undefined && (hooks.hookToken !== undefined || hooks.githubSecret !== undefined)) {
-    app.register(hooksRoute, hooks);
-  }
-
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        response: {
-          200: healthSchema,
-          503: healthSchema,
+export async function runServer(config: ImagewatchConfig, io: ServerIo): Promise<number> {
+  const logger = createLogger({
+    service: 'imagewatch',
+    level: config.logLevel,
+    destination: io.stdout as never,
+  });
+  const metrics = createMetrics();
+  const deps = createDeps(config, { logger, metrics });
+  try {
+    const app = await buildApp(config, deps);
+    const server = await serve({
+      app: app.http,
+      host: config.host,
+      port: config.port,
+      logger,
+      graceMs: config.shutdownGraceMs,
+      drain: (signal) => app.drain(signal),
+      ...(io.stop === undefined ? {} : { stop: io.stop }),
+    });
+    logger.info(
+      {
+        host: config.host,
+        port: server.address.port,
+        registry: config.registry.prefix,
+        references: config.targets.length,
+        intervalMs: config.intervalMs,
+        autoRefresh: config.autoRefresh,
+        stateFile: config.stateFile,
+        // Which notification sources POST /hooks/registry accepts (never the secrets).
+        hooks: {
+          distribution: config.hookToken !== undefined,
+          github: config.githubSecret !== undefined,
         },
       },
-    },
-    async (_request, reply) => {
-      const health = deps.watcher.health();
-      const body = {
-        status: health.healthy ? 'ok' : 'unhealthy',
-        lastSuccessfulTick:
-          health.lastSuccessAt === undefined ? null : new Date(health.lastSuccessAt).toISOString(),
-        lastTick:
-          health.lastTickAt === undefined ? null : new Date(health.lastTickAt).toISOString(),
-        ticking: health.ticking,
-      };
-      return reply.code(health.healthy ? 200 : 503).send(body);
-    },
-  );
-
-  app.get('/metrics', async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics();
-    return reply.header('content-type', deps.metrics.registry.contentType).send(text);
-  });
-
-  return app;
+      config.autoRefresh ? 'imagewatch started' : 'imagewatch started (monitor-only)',
+    );
+    io.onListening?.(server.address);
+    app.start();
+    const code = await server.done;
+    logger.info({ stateFile: config.stateFile }, 'state flushed, bye');
+    return code;
+  } catch (error) {
+    logger.error({ err: error }, 'imagewatch failed');
+    return 1;
+  } finally {
+    await deps.close();
+    logger.flush();
+  }
 }
-
-const healthSchema = {
-  type: 'object',
-  properties: {
-    status: { type: 'string', enum: ['ok', 'unhealthy'] },
-    lastSuccessfulTick: { type: ['string', 'null'] },
-    lastTick: { type: ['string', 'null'] },
-    ticking: { type: 'boolean' },
-  },
-} as const;

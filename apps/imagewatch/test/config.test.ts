@@ -1,32 +1,17 @@
 import { KNOWN_RUNTIMES } from '@molecule/registry';
+import { type ConfigError, isConfigError } from '@molecule/service-kit';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDuration } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
+import { loadConfig } from '../src/config.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
     loadConfig(env);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
+    expect(isConfigError(error)).toBe(true);
     return error as ConfigError;
   }
   throw new Error('expected a ConfigError');
 }
-
-describe('parseDuration', () => {
-  it.each([
-    ['30s', 30_000],
-    ['5m', 300_000],
-    ['1h', 3_600_000],
-    ['1500ms', 1_500],
-    ['60000', 60_000],
-    ['abc', undefined],
-    ['5 m', undefined],
-    ['-1s', undefined],
-  ])('%s → %s', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-  });
-});
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -35,9 +20,10 @@ describe('loadConfig', () => {
     expect(config.autoRefresh).toBe(false);
     expect(config.adminApiUrl).toBe('http://127.0.0.1:8080');
     expect(config.port).toBe(9090);
-    expect(config.runtimes).toEqual([...KNOWN_RUNTIMES]);
+    expect(config.targets.map((target) => target.runtime)).toEqual([...KNOWN_RUNTIMES]);
+    expect(config.shutdownGraceMs).toBe(10_000);
     expect(config.stateFile).toMatch(/\.data\/imagewatch\/state\.json$/);
-    expect(config.registryPrefix).toBe('ghcr.io/molecule-ai');
+    expect(config.registry.prefix).toBe('ghcr.io/molecule-ai');
     expect(config.targets[0]).toEqual({
       runtime: 'autogen',
       image: 'ghcr.io/molecule-ai/workspace-template-autogen:latest',
@@ -54,7 +40,7 @@ describe('loadConfig', () => {
       MOLECULE_ADMIN_TOKEN: 's3cret',
       IMAGE_WATCH_INTERVAL: '30s',
     });
-    expect(config.registryHost).toBe('127.0.0.1:5000');
+    expect(config.registry.host).toBe('127.0.0.1:5000');
     expect(config.targets.map((t) => t.image)).toEqual([
       '127.0.0.1:5000/acme/workspace-template-codex:latest',
       '127.0.0.1:5000/acme/workspace-template-langgraph:latest',
@@ -75,11 +61,40 @@ describe('loadConfig', () => {
     [{ IMAGE_WATCH_RUNTIMES: 'langgraph,nope' }, 'IMAGE_WATCH_RUNTIMES'],
     [{ IMAGE_WATCH_PORT: '70000' }, 'IMAGE_WATCH_PORT'],
     [{ MOLECULE_ADMIN_API_URL: 'ftp://x' }, 'MOLECULE_ADMIN_API_URL'],
+    [{ IMAGE_WATCH_SHUTDOWN_GRACE: '0s' }, 'IMAGE_WATCH_SHUTDOWN_GRACE'],
+    [{ IMAGE_WATCH_SHUTDOWN_GRACE: 'later' }, 'IMAGE_WATCH_SHUTDOWN_GRACE'],
+    [{ MOLECULE_REGISTRY_USERNAME: 'robot' }, 'MOLECULE_REGISTRY_PASSWORD'],
+    [{ MOLECULE_REGISTRY_PASSWORD: 'pw' }, 'MOLECULE_REGISTRY_USERNAME'],
+    [{ GHCR_USER: 'octocat' }, 'GHCR_TOKEN'],
+    [{ GHCR_TOKEN: 'ghp_x' }, 'GHCR_USER'],
+    [{ MOLECULE_INSECURE_REGISTRIES: 'http://reg.lan:5000' }, 'MOLECULE_INSECURE_REGISTRIES'],
+    [{ MOLECULE_IMAGE_PLATFORM: 'linux/' }, 'MOLECULE_IMAGE_PLATFORM'],
   ])('%j → ConfigError naming %s', (env, variable) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(variable);
-    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.code).toBe('CONFIG');
+  });
+
+  it('refuses a Docker config that exists but is not JSON, naming DOCKER_CONFIG', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'imagewatch-config-'));
+    try {
+      await writeFile(join(dir, 'config.json'), '{"auths": {"reg": {"auth": "c2VjcmV0"}');
+      const error = configError({ DOCKER_CONFIG: dir });
+      expect(error.variable).toBe('DOCKER_CONFIG');
+      expect(error.message).toContain('is not valid JSON');
+      expect(error.message).not.toContain('c2VjcmV0');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never puts a registry password into an error message', () => {
+    const error = configError({ MOLECULE_REGISTRY_PASSWORD: 'pa55-very-secret' });
+    expect(error.message).not.toContain('pa55-very-secret');
   });
 
   it('never puts the admin token into an error message', () => {

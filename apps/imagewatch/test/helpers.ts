@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Logger } from 'pino';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '@molecule/service-kit';
 
 /** A JSON logger writing into memory, so tests can read (and search for secrets in) the logs. */
 export function memoryLogger(level = 'debug'): {
@@ -18,7 +17,7 @@ export function memoryLogger(level = 'debug'): {
       callback();
     },
   });
-  const logger = createLogger({ level, destination: destination as never, pretty: false });
+  const logger = createLogger({ service: 'imagewatch', level, destination, pretty: false });
   const text = () => chunks.join('');
   return {
     logger,
@@ -52,5 +51,23 @@ export async function waitFor<T>(
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
+
+/**
+ * Resolves once no check triggered by a registry hook is scheduled or running (the
+ * `imagewatch_hook_checks_pending` gauge is 0). A hook's 202 is sent after its check was
+ * scheduled, so awaiting this right after the answer waits for that check.
+ */
+export async function hooksSettled(
+  metrics: { hookChecksPending: { get(): Promise<{ values: Array<{ value: number }> }> } },
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { values } = await metrics.hookChecksPending.get();
+    if ((values[0]?.value ?? 0) === 0) return;
+    if (Date.now() > deadline) throw new Error(`hook checks still pending after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -1,0 +1,259 @@
+/**
+ * Checks one watched reference: the registry's digest (skipped while its host is rate
+ * limited), admin-api's local image on first sight, the decision, and the refresh it calls
+ * for. A failing check is logged when its error changes, not on every check.
+ */
+import { parseImageReference } from '@molecule/registry';
+import { isRegistryError, type RegistryClient } from '@molecule/registry-client';
+import type { Logger } from 'pino';
+import type { AdminClient } from '../admin-client/client.js';
+import type { ImagewatchConfig, WatchTarget } from '../config.js';
+import { isAdminCallError } from '../errors.js';
+import type { CheckOutcome, Metrics } from '../metrics.js';
+import {
+  type Decision,
+  decide,
+  digestToRecord,
+  type LocalObservation,
+  needsLocalLookup,
+  type RemoteObservation,
+  shortDigest,
+} from './decide.js';
+import { createLocalImageLookup } from './local-images.js';
+import type { StateStore } from './state-store.js';
+
+export interface CheckResult {
+  readonly runtime: string;
+  readonly image: string;
+  readonly outcome: CheckOutcome | 'aborted';
+  readonly remote: RemoteObservation | undefined;
+  readonly decision: Decision | undefined;
+  /** Set when a refresh was attempted. */
+  readonly refreshed?: boolean;
+}
+
+export interface ReferenceChecker {
+  /** Never throws: every failure is an outcome of the result. */
+  check(target: WatchTarget): Promise<CheckResult>;
+}
+
+export interface ReferenceCheckerDeps {
+  client: Pick<RegistryClient, 'getManifestDigest'>;
+  admin: Pick<AdminClient, 'refresh' | 'listImages'>;
+  store: StateStore;
+  config: Pick<ImagewatchConfig, 'autoRefresh' | 'adminToken'>;
+  logger: Logger;
+  metrics: Metrics;
+  /** The watched references; their registry hosts are resolved once, here. */
+  targets: readonly WatchTarget[];
+  /** Aborts in-flight registry and admin-api calls (the watcher's stop). */
+  signal: AbortSignal;
+  now: () => number;
+}
+
+const DEFAULT_RATE_LIMIT_BACKOFF_MS = 60_000;
+
+const AUTH_FIX =
+  'set MOLECULE_REGISTRY_USERNAME and MOLECULE_REGISTRY_PASSWORD for this registry host, or log in with ' +
+  '`docker login <host>` (Docker config / credential helper); for ECR make AWS credentials available';
+
+export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChecker {
+  const { client, admin, store, config, logger, metrics, signal, now } = deps;
+  const hostOf = new Map(deps.targets.map((t) => [t.image, safeDomain(t.image)]));
+  const backoffUntil = new Map<string, number>();
+  const errorState = new Map<string, string>();
+  const reportedChange = new Map<string, string>();
+  const lookupLocal = createLocalImageLookup({ admin, config, signal, now });
+
+  function log(target: WatchTarget) {
+    return logger.child({ runtime: target.runtime, image: target.image });
+  }
+
+  async function fetchRemote(target: WatchTarget): Promise<RemoteObservation> {
+    try {
+      const { digest } = await client.getManifestDigest(target.image, { signal });
+      return { kind: 'resolved', digest };
+    } catch (error) {
+      // Our own stop aborted the request: the caller sees the signal and reports `aborted`.
+      if (signal.aborted) return { kind: 'failed', code: 'ABORTED', message: 'aborted' };
+      if (!isRegistryError(error)) throw error;
+      if (error.code === 'RATE_LIMITED') {
+        const wait =
+          error.retryAfterMs !== undefined && error.retryAfterMs >= 0
+            ? error.retryAfterMs
+            : DEFAULT_RATE_LIMIT_BACKOFF_MS;
+        const host = hostOf.get(target.image) ?? target.image;
+        backoffUntil.set(host, Math.max(backoffUntil.get(host) ?? 0, now() + wait));
+      }
+      return { kind: 'failed', code: error.code, message: error.message };
+    }
+  }
+
+  function noteError(target: WatchTarget, remote: Extract<RemoteObservation, { kind: 'failed' }>) {
+    metrics.checkErrors.inc({ runtime: target.runtime, code: remote.code });
+    const previous = errorState.get(target.image);
+    errorState.set(target.image, remote.code);
+    const child = log(target);
+    if (previous === remote.code) {
+      child.debug({ code: remote.code }, 'digest check still failing');
+      return;
+    }
+    const host = hostOf.get(target.image);
+    if (remote.code === 'UNAUTHORIZED') {
+      child.error(
+        { code: remote.code, host, err: remote.message, fix: AUTH_FIX },
+        'registry refused our credentials',
+      );
+    } else if (remote.code === 'RATE_LIMITED') {
+      child.warn(
+        {
+          code: remote.code,
+          host,
+          retryAt: new Date(backoffUntil.get(host ?? '') ?? now()).toISOString(),
+        },
+        'registry rate limit: backing off',
+      );
+    } else if (remote.code === 'NOT_FOUND') {
+      child.error(
+        {
+          code: remote.code,
+          host,
+          err: remote.message,
+          fix: 'push the image to the configured registry or fix MOLECULE_IMAGE_REGISTRY',
+        },
+        'image not found in the registry',
+      );
+    } else {
+      child.warn(
+        { code: remote.code, host, err: remote.message },
+        'digest check failed (retrying next tick)',
+      );
+    }
+  }
+
+  function noteRecovered(target: WatchTarget) {
+    const previous = errorState.get(target.image);
+    if (previous === undefined) return;
+    errorState.delete(target.image);
+    log(target).info({ previousCode: previous }, 'digest check works again');
+  }
+
+  async function refresh(target: WatchTarget): Promise<boolean> {
+    try {
+      const result = await admin.refresh(target.runtime, { recreate: true, signal });
+      const ok = result.pulled.includes(target.runtime) && !result.failed.includes(target.runtime);
+      metrics.refreshes.inc({ runtime: target.runtime, outcome: ok ? 'success' : 'failure' });
+      if (ok) {
+        log(target).info({ recreated: result.recreated }, 'refresh done');
+      } else {
+        log(target).error(
+          { failed: result.failed },
+          'admin-api could not pull the image (retrying next tick)',
+        );
+      }
+      return ok;
+    } catch (error) {
+      if (!isAdminCallError(error)) throw error;
+      metrics.refreshes.inc({ runtime: target.runtime, outcome: 'failure' });
+      log(target).error(
+        { code: error.code, status: error.status, err: error.message },
+        'refresh failed (retrying next tick)',
+      );
+      return false;
+    }
+  }
+
+  async function check(target: WatchTarget): Promise<CheckResult> {
+    const base = { runtime: target.runtime, image: target.image };
+    if (signal.aborted)
+      return { ...base, outcome: 'aborted', remote: undefined, decision: undefined };
+    const host = hostOf.get(target.image) ?? target.image;
+    const until = backoffUntil.get(host);
+    if (until !== undefined && until > now()) {
+      metrics.checks.inc({ runtime: target.runtime, outcome: 'backoff' });
+      log(target).debug(
+        { retryAt: new Date(until).toISOString() },
+        'rate limited: skipping this check',
+      );
+      return { ...base, outcome: 'backoff', remote: undefined, decision: undefined };
+    }
+
+    const remote = await fetchRemote(target);
+    if (signal.aborted) return { ...base, outcome: 'aborted', remote, decision: undefined };
+    if (remote.kind === 'failed') {
+      noteError(target, remote);
+    } else {
+      noteRecovered(target);
+    }
+    const seen = store.get(target.image)?.digest;
+    const local: LocalObservation = needsLocalLookup(seen, remote)
+      ? await lookupLocal(target)
+      : { kind: 'not-asked' };
+    const decision = decide({ seen, remote, local, autoRefresh: config.autoRefresh });
+    const child = log(target);
+
+    let refreshed: boolean | undefined;
+    let outcome: CheckOutcome;
+    switch (decision.action) {
+      case 'seed':
+        outcome = 'seeded';
+        child.info({ digest: shortDigest(decision.digest) }, 'first sight: digest recorded');
+        break;
+      case 'unchanged':
+        outcome = 'unchanged';
+        break;
+      case 'retry':
+        outcome = 'error';
+        if (decision.reason === 'local-unknown') {
+          child.warn(
+            { err: decision.message },
+            'first sight but admin-api cannot say which digest the host runs: retrying next tick',
+          );
+        }
+        break;
+      case 'report':
+      case 'refresh': {
+        outcome = 'changed';
+        const fields = {
+          reason: decision.reason,
+          old: shortDigest(decision.from),
+          new: shortDigest(decision.to),
+        };
+        if (reportedChange.get(target.image) !== decision.to) {
+          reportedChange.set(target.image, decision.to);
+          metrics.digestChanges.inc({ runtime: target.runtime });
+          child.warn(
+            fields,
+            decision.action === 'report'
+              ? 'digest changed (monitor-only: not refreshing)'
+              : 'digest changed: asking admin-api to refresh',
+          );
+        } else if (decision.action === 'refresh') {
+          child.info(fields, 'retrying refresh');
+        }
+        if (decision.action === 'refresh') refreshed = await refresh(target);
+        break;
+      }
+    }
+    const record = digestToRecord(decision, refreshed === true);
+    if (record !== undefined) store.set(target.image, record);
+    metrics.checks.inc({ runtime: target.runtime, outcome });
+    return {
+      ...base,
+      outcome,
+      remote,
+      decision,
+      ...(refreshed === undefined ? {} : { refreshed }),
+    };
+  }
+
+  return { check };
+}
+
+function safeDomain(image: string): string {
+  try {
+    return parseImageReference(image).domain;
+  } catch {
+    return image;
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Parsing and matching of registry notifications (pure): which events trigger a check of
+ * which runtime, and why the others are ignored or refused.
+ */
+import type { Runtime } from '@molecule/registry';
+import { describe, expect, it } from 'vitest';
+import type { WatchTarget } from '../../src/config.js';
+import { parseDistributionEnvelope } from '../../src/hooks/formats/distribution.js';
+import { parseGitHubDelivery } from '../../src/hooks/formats/github.js';
+import { createHookMatcher, type HookVerdict, normalizeHost } from '../../src/hooks/matcher.js';
+import { distributionEvent, githubPackageBody } from './payloads.js';
+
+const HOST = 'registry.example.com:5000';
+const targets = (prefix: string, runtimes: string[]): WatchTarget[] =>
+  runtimes.map((runtime) => ({
+    runtime: runtime as Runtime,
+    image: `${prefix}/workspace-template-${runtime}:latest`,
+  }));
+
+const matcher = createHookMatcher({
+  registryHost: HOST,
+  registryPrefix: `${HOST}/molecule-ai`,
+  targets: targets(`${HOST}/molecule-ai`, ['codex', 'langgraph']),
+});
+
+function verdictOf(event: Record<string, unknown>): HookVerdict {
+  const result = parseDistributionEnvelope({ events: [event] }, matcher);
+  if (!result.ok) throw new Error(result.error);
+  return result.verdicts[0]!;
+}
+
+describe('distribution envelope', () => {
+  const repo = 'molecule-ai/workspace-template-langgraph';
+  it.each([
+    ['manifest push of latest', { repository: repo, tag: 'latest', host: HOST }, 'accepted'],
+    [
+      'host differs only in case',
+      { repository: repo, tag: 'latest', host: HOST.toUpperCase() },
+      'accepted',
+    ],
+    ['another tag', { repository: repo, tag: 'v1.2.3', host: HOST }, 'tag'],
+    [
+      'a blob push (no tag)',
+      { repository: repo, host: HOST, mediaType: 'application/octet-stream' },
+      'tag',
+    ],
+    ['a manifest push by digest (no tag)', { repository: repo, host: HOST }, 'tag'],
+    ['a pull of latest', { repository: repo, tag: 'latest', host: HOST, action: 'pull' }, 'action'],
+    ['a delete', { repository: repo, host: HOST, action: 'delete' }, 'action'],
+    ['a mount', { repository: repo, host: HOST, action: 'mount' }, 'action'],
+    [
+      'another registry host',
+      { repository: repo, tag: 'latest', host: 'other.example.com:5000' },
+      'registry',
+    ],
+    [
+      'the same host without the port',
+      { repository: repo, tag: 'latest', host: 'registry.example.com' },
+      'registry',
+    ],
+    [
+      'another organisation',
+      { repository: 'someone-else/workspace-template-langgraph', tag: 'latest', host: HOST },
+      'repository',
+    ],
+    [
+      'a deeper path',
+      { repository: 'molecule-ai/x/workspace-template-langgraph', tag: 'latest', host: HOST },
+      'repository',
+    ],
+    [
+      'a similar name',
+      { repository: 'molecule-ai/workspace-template-langgraph-old', tag: 'latest', host: HOST },
+      'not_watched',
+    ],
+    [
+      'a suffix match',
+      { repository: 'molecule-ai/my-workspace-template-langgraph', tag: 'latest', host: HOST },
+      'repository',
+    ],
+    [
+      'a runtime not watched',
+      { repository: 'molecule-ai/workspace-template-hermes', tag: 'latest', host: HOST },
+      'not_watched',
+    ],
+  ] as const)('%s → %s', (_name, options, expected) => {
+    const verdict = verdictOf(distributionEvent(options));
+    if (expected === 'accepted') {
+      expect(verdict).toMatchObject({ outcome: 'accepted', runtime: 'langgraph', tag: 'latest' });
+    } else {
+      expect(verdict).toMatchObject({ outcome: 'ignored', reason: expected });
+    }
+  });
+
+  it('ignores an event without request.host (cannot tell the registry)', () => {
+    const event = distributionEvent({ repository: repo, tag: 'latest', host: HOST });
+    delete event.request;
+    expect(verdictOf(event)).toMatchObject({ outcome: 'ignored', reason: 'registry' });
+  });
+
+  it('keeps one verdict per event, in order, and reports the claimed digest without using it', () => {
+    const claimed = `sha256:${'12'.repeat(32)}`;
+    const result = parseDistributionEnvelope(
+      {
+        events: [
+          distributionEvent({
+            repository: repo,
+            host: HOST,
+            mediaType: 'application/octet-stream',
+          }),
+          distributionEvent({ repository: repo, tag: 'latest', host: HOST, digest: claimed }),
+          distributionEvent({
+            repository: 'molecule-ai/workspace-template-codex',
+            tag: 'latest',
+            host: HOST,
+          }),
+        ],
+      },
+      matcher,
+    );
+    expect(
+      result.ok && result.verdicts.map((v) => (v.outcome === 'accepted' ? v.runtime : v.reason)),
+    ).toEqual(['tag', 'langgraph', 'codex']);
+    expect(result.ok && result.verdicts[1]).toMatchObject({ claimedDigest: claimed });
+  });
+
+  it.each([
+    ['an array', []],
+    ['an object without events', {}],
+    ['events not a list', { events: 'push' }],
+    ['an event without target', { events: [{ action: 'push' }] }],
+    ['a target without repository', { events: [{ action: 'push', target: { tag: 'latest' } }] }],
+    ['an action that is not a string', { events: [{ action: 1, target: { repository: 'a/b' } }] }],
+    ['null', null],
+    ['a string', 'push'],
+  ])('refuses %s as malformed', (_name, body) => {
+    const result = parseDistributionEnvelope(body, matcher);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error).toMatch(/^not a distribution envelope/);
+  });
+
+  it('accepts an empty envelope (nothing to do)', () => {
+    expect(parseDistributionEnvelope({ events: [] }, matcher)).toEqual({ ok: true, verdicts: [] });
+  });
+
+  it('matches repositories of a bare-host prefix', () => {
+    const bare = createHookMatcher({
+      registryHost: 'localhost:5000',
+      registryPrefix: 'localhost:5000',
+      targets: targets('localhost:5000', ['codex']),
+    });
+    const ok = parseDistributionEnvelope(
+      {
+        events: [
+          distributionEvent({
+            repository: 'workspace-template-codex',
+            tag: 'latest',
+            host: 'localhost:5000',
+          }),
+        ],
+      },
+      bare,
+    );
+    expect(ok.ok && ok.verdicts[0]).toMatchObject({ outcome: 'accepted', runtime: 'codex' });
+  });
+});
+
+describe('GitHub package webhooks', () => {
+  const ghcr = createHookMatcher({
+    registryHost: 'ghcr.io',
+    registryPrefix: 'ghcr.io/molecule-ai',
+    targets: targets('ghcr.io/molecule-ai', ['langgraph']),
+  });
+  const verdict = (event: string, body: string, m = ghcr) => {
+    const result = parseGitHubDelivery(event, JSON.parse(body), m);
+    if (!result.ok) throw new Error(result.error);
+    return result.verdicts[0]!;
+  };
+
+  it.each([
+    ['package published latest', 'package', {}, 'accepted'],
+    [
+      'registry_package published latest',
+      'registry_package',
+      { event: 'registry_package' as const },
+      'accepted',
+    ],
+    ['package updated latest', 'package', { action: 'updated' }, 'accepted'],
+    ['owner login in another case', 'package', { owner: 'Molecule-AI' }, 'accepted'],
+    ['another tag', 'package', { tag: 'v2' }, 'tag'],
+    ['an untagged version', 'package', { tag: null }, 'tag'],
+    ['another owner', 'package', { owner: 'someone-else' }, 'repository'],
+    ['another package', 'package', { name: 'website' }, 'repository'],
+    ['a runtime not watched', 'package', { name: 'workspace-template-codex' }, 'not_watched'],
+    ['an npm package', 'package', { packageType: 'npm' }, 'package_type'],
+    [
+      'a package_url on another host',
+      'package',
+      { packageUrlHost: 'docker.pkg.github.com' },
+      'registry',
+    ],
+    ['an unknown action', 'package', { action: 'deleted' }, 'action'],
+  ] as const)('%s → %s', (_name, event, options, expected) => {
+    const result = verdict(event, githubPackageBody(options));
+    if (expected === 'accepted') {
+      expect(result).toMatchObject({ outcome: 'accepted', runtime: 'langgraph', tag: 'latest' });
+    } else {
+      expect(result).toMatchObject({ outcome: 'ignored', reason: expected });
+    }
+  });
+
+  it('ignores GHCR events when the configured registry is not ghcr.io', () => {
+    const mirror = createHookMatcher({
+      registryHost: HOST,
+      registryPrefix: `${HOST}/molecule-ai`,
+      targets: targets(`${HOST}/molecule-ai`, ['langgraph']),
+    });
+    expect(verdict('package', githubPackageBody(), mirror)).toMatchObject({
+      outcome: 'ignored',
+      reason: 'registry',
+    });
+  });
+
+  it('nested prefix paths map to nested package names', () => {
+    const nested = createHookMatcher({
+      registryHost: 'ghcr.io',
+      registryPrefix: 'ghcr.io/molecule-ai/mirror',
+      targets: targets('ghcr.io/molecule-ai/mirror', ['langgraph']),
+    });
+    expect(
+      verdict(
+        'package',
+        githubPackageBody({ name: 'mirror/workspace-template-langgraph' }),
+        nested,
+      ),
+    ).toMatchObject({ outcome: 'accepted', runtime: 'langgraph' });
+  });
+
+  it.each(['ping', 'push', undefined])('acknowledges and ignores event %s', (event) => {
+    const result = parseGitHubDelivery(event, { zen: 'Keep it logically awesome.' }, ghcr);
+    expect(result).toMatchObject({ ok: true, verdicts: [{ outcome: 'ignored', reason: 'event' }] });
+  });
+
+  it.each([
+    ['no package object', 'package', { action: 'published' }],
+    ['package under the other key', 'registry_package', JSON.parse(githubPackageBody())],
+    [
+      'package without owner',
+      'package',
+      { action: 'published', package: { name: 'x', package_type: 'CONTAINER' } },
+    ],
+    ['an array', 'package', []],
+  ])('refuses %s as malformed', (_name, event, body) => {
+    const result = parseGitHubDelivery(event, body, ghcr);
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('normalizeHost', () => {
+  it.each([
+    ['GHCR.io', 'ghcr.io'],
+    ['registry.example.com:443', 'registry.example.com'],
+    ['registry.example.com:5000', 'registry.example.com:5000'],
+    ['127.0.0.1:80', '127.0.0.1'],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeHost(input)).toBe(expected);
+  });
+});
