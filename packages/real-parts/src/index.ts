@@ -1,10 +1,48 @@
 export {
   findBinary,
   missingRealParts,
+  postgresBinDirs,
   type RealPartsGate,
   realPartsGate,
   realPartsRequired,
 } from './binaries.js';
+export {
+  artifactDescriptor,
+  COSIGN_SIGN_PREDICATE,
+  COSIGN_SIGNATURE_ANNOTATION,
+  type CosignArtifact,
+  type CosignKeyAlgorithm,
+  type CosignKeyPair,
+  cosignReferrersTag,
+  cosignSignatureTag,
+  createInTotoStatement,
+  createReferrersIndex,
+  createReferringManifest,
+  createSigManifest,
+  createSigstoreBundle,
+  createSimpleSignature,
+  dssePreAuthEncoding,
+  generateCosignKeyPair,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_V1,
+  OCI_EMPTY,
+  OCI_IMAGE_CONFIG,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  publicKeyHint,
+  SIGSTORE_BUNDLE_V03,
+  SIMPLE_SIGNING_LAYER,
+  type SimpleSignature,
+  type SubjectDescriptor,
+  signWithKey,
+  simpleSigningPayload,
+} from './cosign.js';
+export {
+  COSIGN_FIXTURES_VARIABLE,
+  type CosignFixturesGate,
+  cosignFixturesGate,
+  resolveCosignFixtures,
+} from './cosign-fixtures.js';
 export {
   DEFAULT_USERS,
   type Distribution,
@@ -28,6 +66,14 @@ export {
 export type { Env } from './env.js';
 export { isRealPartsError, RealPartsError, type RealPartsErrorCode } from './errors.js';
 export {
+  FAULT_MODES,
+  type FaultMode,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultStep,
+  startFaultProxy,
+} from './fault-proxy.js';
+export {
   type BuildImageOptions,
   type BuiltImage,
   buildImage,
@@ -38,8 +84,21 @@ export {
   SALT_LABEL,
   sha256Digest,
 } from './image.js';
+export {
+  POSTGRES_BINARIES,
+  type Postgres,
+  type PostgresOptions,
+  type PostgresSetting,
+  startPostgres,
+} from './postgres.js';
 export { getFreePort } from './process.js';
-export { type PushImageOptions, parseChallenge, pushImage } from './push.js';
+export {
+  type PushArtifactOptions,
+  type PushImageOptions,
+  parseChallenge,
+  pushArtifact,
+  pushImage,
+} from './push.js';
 export { createTar, readTar, type TarEntry } from './tar.js';
 export {
   parseScope,

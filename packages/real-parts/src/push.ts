@@ -27,6 +27,20 @@ function basic(credentials: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
+export interface PushArtifactOptions {
+  /** `http://127.0.0.1:5000` */
+  registryUrl: string;
+  repository: string;
+  /** A tag (`sha256-<hex>.sig`, `sha256-<hex>`) or the manifest's own digest. */
+  reference: string;
+  /** The exact manifest bytes; the registry stores them as they are. */
+  manifest: Buffer;
+  mediaType: string;
+  /** Every blob the manifest names, by digest; those already present are skipped. */
+  blobs: Map<string, Buffer>;
+  credentials?: { username: string; password: string };
+}
+
 /**
  * Push a built image over the distribution HTTP API: blobs (skipping those HEAD finds),
  * then the manifest. Answers a Basic challenge with the credentials and a Bearer challenge
@@ -38,6 +52,44 @@ function basic(credentials: { username: string; password: string }): string {
  *   credentials: { username: 'alice', password: 'secret' } });
  */
 export async function pushImage(options: PushImageOptions): Promise<string> {
+  return pushArtifact({
+    registryUrl: options.registryUrl,
+    repository: options.repository,
+    reference: options.tag,
+    manifest: options.image.manifest.body,
+    mediaType: options.image.manifest.mediaType,
+    blobs: options.image.blobs,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+}
+
+/**
+ * Push any manifest with its blobs (a cosign `.sig` manifest, a referrer, a referrers tag
+ * index), with the same auth handling as `pushImage`. Returns the registry's
+ * Docker-Content-Digest.
+ *
+ * @example
+ * const sig = createSigManifest([createSimpleSignature({ key, digest })]);
+ * await pushArtifact({ registryUrl: reg.url, repository: 'a/b', reference: cosignSignatureTag(digest),
+ *   manifest: sig.manifest, mediaType: sig.mediaType, blobs: sig.blobs });
+ */
+export async function pushArtifact(options: PushArtifactOptions): Promise<string> {
+  const session = createPushSession(options);
+  for (const [digest, content] of options.blobs) await session.uploadBlob(digest, content);
+  return session.putManifest(options.reference, options.mediaType, options.manifest);
+}
+
+interface PushSession {
+  uploadBlob(digest: string, content: Buffer): Promise<void>;
+  putManifest(reference: string, mediaType: string, body: Buffer): Promise<string>;
+}
+
+/** One repository's uploads, sharing the Authorization learned from the first challenge. */
+function createPushSession(options: {
+  registryUrl: string;
+  repository: string;
+  credentials?: { username: string; password: string };
+}): PushSession {
   const base = options.registryUrl.replace(/\/+$/, '');
   const repo = options.repository;
   let authorization: string | undefined;
@@ -120,45 +172,48 @@ export async function pushImage(options: PushImageOptions): Promise<string> {
     );
   };
 
-  for (const [digest, content] of options.image.blobs) {
-    const blobUrl = `${base}/v2/${repo}/blobs/${digest}`;
-    const head = await request('HEAD', blobUrl);
-    await head.body?.cancel();
-    if (head.ok) continue;
-    if (head.status !== 404) await fail(head, 'HEAD', blobUrl);
+  return {
+    async uploadBlob(digest, content) {
+      const blobUrl = `${base}/v2/${repo}/blobs/${digest}`;
+      const head = await request('HEAD', blobUrl);
+      await head.body?.cancel();
+      if (head.ok) return;
+      if (head.status !== 404) await fail(head, 'HEAD', blobUrl);
 
-    const startUrl = `${base}/v2/${repo}/blobs/uploads/`;
-    const started = await request('POST', startUrl);
-    if (started.status !== 202) await fail(started, 'POST', startUrl);
-    await started.body?.cancel();
-    const location = started.headers.get('location');
-    if (!location)
-      throw new RealPartsError(
-        'PUSH_FAILED',
-        `[POST] "${new URL(startUrl).pathname}": no Location`,
-      );
-    const uploadUrl = new URL(location, `${base}/`);
-    uploadUrl.searchParams.set('digest', digest);
-    const put = await request('PUT', uploadUrl.href, {
-      headers: { 'content-type': 'application/octet-stream' },
-      body: content,
-    });
-    if (put.status !== 201) await fail(put, 'PUT', uploadUrl.href);
-    await put.body?.cancel();
-  }
-
-  const manifestUrl = `${base}/v2/${repo}/manifests/${options.tag}`;
-  const put = await request('PUT', manifestUrl, {
-    headers: { 'content-type': options.image.manifest.mediaType },
-    body: options.image.manifest.body,
-  });
-  if (put.status !== 201) await fail(put, 'PUT', manifestUrl);
-  await put.body?.cancel();
-  const digest = put.headers.get('docker-content-digest');
-  if (!digest)
-    throw new RealPartsError(
-      'PUSH_FAILED',
-      `[PUT] "${new URL(manifestUrl).pathname}": no Docker-Content-Digest`,
-    );
-  return digest;
+      const startUrl = `${base}/v2/${repo}/blobs/uploads/`;
+      const started = await request('POST', startUrl);
+      if (started.status !== 202) await fail(started, 'POST', startUrl);
+      await started.body?.cancel();
+      const location = started.headers.get('location');
+      if (!location)
+        throw new RealPartsError(
+          'PUSH_FAILED',
+          `[POST] "${new URL(startUrl).pathname}": no Location`,
+        );
+      const uploadUrl = new URL(location, `${base}/`);
+      uploadUrl.searchParams.set('digest', digest);
+      const put = await request('PUT', uploadUrl.href, {
+        headers: { 'content-type': 'application/octet-stream' },
+        body: content,
+      });
+      if (put.status !== 201) await fail(put, 'PUT', uploadUrl.href);
+      await put.body?.cancel();
+    },
+    async putManifest(reference, mediaType, body) {
+      const manifestUrl = `${base}/v2/${repo}/manifests/${reference}`;
+      const put = await request('PUT', manifestUrl, {
+        headers: { 'content-type': mediaType },
+        body,
+      });
+      if (put.status !== 201) await fail(put, 'PUT', manifestUrl);
+      await put.body?.cancel();
+      const digest = put.headers.get('docker-content-digest');
+      if (!digest)
+        throw new RealPartsError(
+          'PUSH_FAILED',
+          `[PUT] "${new URL(manifestUrl).pathname}": no Docker-Content-Digest`,
+        );
+      return digest;
+    },
+  };
 }
