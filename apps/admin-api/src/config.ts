@@ -1,12 +1,18 @@
+import { isRegistryConfigError } from '@molecule/registry';
+import { loadRegistrySettings, type RegistrySettings } from '@molecule/registry-client';
 import {
+  ConfigError,
+  choiceVariable,
+  durationVariable,
   type Env,
-  imagePlatform,
-  RegistryConfigError,
-  registryHost,
-  registryPrefix,
-} from '@molecule/registry';
+  integerVariable,
+  type LogLevel,
+  loadEnv,
+  logLevelVariable,
+  optionalText,
+  secretVariable,
+} from '@molecule/service-kit';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
 
 /**
  * The only place that reads the environment. Everything the service needs is parsed here,
@@ -14,82 +20,46 @@ import { ConfigError } from './errors.js';
  * variable (main.ts turns that into exit code 2).
  */
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** `30s`, `10m`, `1h`, `500ms` or plain milliseconds. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  const unit = match[2] ?? 'ms';
-  const factor = unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1;
-  const ms = Math.round(amount * factor);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const duration = (minMs: number, maxMs: number) =>
-  z
-    .string()
-    .trim()
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m, 1h or ms' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .pipe(z.number().min(minMs).max(maxMs));
-
 /** The variables, with their descriptions and defaults (README mirrors this table). */
-export const configSchema = z.object({
-  ADMIN_API_HOST: z
-    .string()
-    .trim()
-    .min(1)
-    .default('127.0.0.1')
-    .describe('Address the HTTP server listens on.'),
-  ADMIN_API_PORT: intIn(0, 65535).default(8080).describe('Port the HTTP server listens on.'),
-  MOLECULE_ADMIN_TOKEN: z
-    .string({ error: 'is required: the service refuses to start without an admin token' })
-    .trim()
-    .min(1, 'is required: the service refuses to start without an admin token')
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .describe('Bearer token required on every /admin/* route.'),
-  DOCKER_HOST: z
-    .string()
-    .trim()
-    .optional()
-    .describe('Docker engine address: unix:///path/docker.sock or tcp://host:port.'),
-  DOCKER_TLS_VERIFY: z
-    .enum(['', '0', '1'])
-    .optional()
-    .describe('1 → talk https to a tcp:// DOCKER_HOST.'),
-  DOCKER_CERT_PATH: z
-    .string()
-    .optional()
-    .describe('Directory with ca.pem, cert.pem, key.pem for DOCKER_TLS_VERIFY=1.'),
-  ADMIN_API_STOP_GRACE_SECONDS: intIn(0, 3600)
-    .default(10)
-    .describe('Seconds a container gets to stop before it is killed and removed.'),
-  ADMIN_API_PULL_TIMEOUT: duration(1000, 24 * 3_600_000)
-    .default(600_000)
-    .describe('Upper bound on one image pull (30s, 10m, 1h or ms).'),
-  ADMIN_API_PULL_CONCURRENCY: intIn(1, 16)
-    .default(3)
-    .describe('How many runtimes are pulled at the same time.'),
-  ADMIN_API_REFRESH_QUEUE_LIMIT: intIn(1, 1000)
-    .default(16)
-    .describe('Refresh requests that may wait for the running one; more get 429.'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level.'),
+export const EnvSchema = z.object({
+  ADMIN_API_HOST: optionalText.describe('Address the HTTP server listens on. Default 127.0.0.1.'),
+  ADMIN_API_PORT: integerVariable({ fallback: 8080, min: 0, max: 65_535 }).describe(
+    'Port the HTTP server listens on. Default 8080.',
+  ),
+  MOLECULE_ADMIN_TOKEN: secretVariable().describe(
+    'Bearer token required on every /admin/* route. Required.',
+  ),
+  DOCKER_HOST: optionalText.describe(
+    'Docker engine address: unix:///path/docker.sock or tcp://host:port.',
+  ),
+  DOCKER_TLS_VERIFY: choiceVariable(['0', '1'], '0').describe(
+    '1 → talk https to a tcp:// DOCKER_HOST.',
+  ),
+  DOCKER_CERT_PATH: optionalText.describe(
+    'Directory with ca.pem, cert.pem, key.pem for DOCKER_TLS_VERIFY=1.',
+  ),
+  ADMIN_API_STOP_GRACE_SECONDS: integerVariable({ fallback: 10, min: 0, max: 3600 }).describe(
+    'Seconds a container gets to stop before it is killed and removed. Default 10.',
+  ),
+  ADMIN_API_PULL_TIMEOUT: durationVariable({
+    fallback: '10m',
+    minMs: 1_000,
+    maxMs: 24 * 3_600_000,
+  }).describe('Upper bound on one image pull (30s, 10m, 1h or ms). Default 10m.'),
+  ADMIN_API_PULL_CONCURRENCY: integerVariable({ fallback: 3, min: 1, max: 16 }).describe(
+    'How many runtimes are pulled at the same time. Default 3.',
+  ),
+  ADMIN_API_REFRESH_QUEUE_LIMIT: integerVariable({ fallback: 16, min: 1, max: 1000 }).describe(
+    'Distinct refresh requests that may wait for the running one; more get 429. Default 16.',
+  ),
+  ADMIN_API_SHUTDOWN_GRACE: durationVariable({
+    fallback: '30s',
+    minMs: 1_000,
+    maxMs: 3_600_000,
+  }).describe(
+    'Bound on the whole shutdown after SIGTERM: the running refresh finishes or is cancelled inside it. Default 30s.',
+  ),
+  LOG_LEVEL: logLevelVariable.describe('pino log level. Default info.'),
 });
 
 export type DockerConnection =
@@ -106,17 +76,14 @@ export interface Config {
   readonly port: number;
   readonly adminToken: string;
   readonly docker: DockerConnection;
-  readonly registryPrefix: string;
-  readonly registryHost: string;
-  /** `''` means the engine's default platform. */
-  readonly platform: string;
+  /** Every registry variable, parsed once (prefix, host, platform, credentials, insecure hosts). */
+  readonly registry: RegistrySettings;
   readonly stopGraceSeconds: number;
   readonly pullTimeoutMs: number;
   readonly pullConcurrency: number;
   readonly refreshQueueLimit: number;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
-  /** Snapshot of the environment for the registry packages (they take `env`, never read it). */
-  readonly env: Env;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
 }
 
 function parseDockerHost(
@@ -165,58 +132,46 @@ function parseDockerHost(
  * const config = loadConfig({ MOLECULE_ADMIN_TOKEN: 'secret', ADMIN_API_PORT: '0' });
  */
 export function loadConfig(env: Env = process.env): Config {
-  // An empty variable means "use the default", like an unset one.
-  const present = Object.fromEntries(
-    Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
-  );
-  const parsed = configSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    // The token's value is never echoed; other values help the operator.
-    const raw = env[variable];
-    const shown =
-      variable === 'MOLECULE_ADMIN_TOKEN' || raw === undefined
-        ? ''
-        : ` (got ${JSON.stringify(raw)})`;
-    throw new ConfigError(variable, `${issue?.message ?? 'invalid'}${shown}`);
+  const values = loadEnv(EnvSchema, env);
+  if (values.MOLECULE_ADMIN_TOKEN === undefined) {
+    throw new ConfigError(
+      'MOLECULE_ADMIN_TOKEN',
+      'is required: the service refuses to start without an admin token',
+    );
   }
-  const values = parsed.data;
-
-  let prefix: string;
-  let host: string;
-  let platform: string;
+  let registry: RegistrySettings;
   try {
-    prefix = registryPrefix(env);
-    host = registryHost(env);
-    platform = imagePlatform(env);
+    registry = loadRegistrySettings(env);
   } catch (error) {
-    if (error instanceof RegistryConfigError || (error as { variable?: unknown }).variable) {
-      const registryError = error as RegistryConfigError;
-      throw new ConfigError(registryError.variable, registryError.message, { cause: error });
-    }
-    throw new ConfigError('MOLECULE_IMAGE_REGISTRY', String(error), { cause: error });
+    if (!isRegistryConfigError(error)) throw error;
+    throw new ConfigError(error.variable, error.message, { cause: error });
   }
-
   return Object.freeze({
-    host: values.ADMIN_API_HOST,
+    host: values.ADMIN_API_HOST ?? '127.0.0.1',
     port: values.ADMIN_API_PORT,
     adminToken: values.MOLECULE_ADMIN_TOKEN,
     docker: parseDockerHost(values.DOCKER_HOST, values.DOCKER_TLS_VERIFY, values.DOCKER_CERT_PATH),
-    registryPrefix: prefix,
-    registryHost: host,
-    platform,
+    registry,
     stopGraceSeconds: values.ADMIN_API_STOP_GRACE_SECONDS,
     pullTimeoutMs: values.ADMIN_API_PULL_TIMEOUT,
     pullConcurrency: values.ADMIN_API_PULL_CONCURRENCY,
     refreshQueueLimit: values.ADMIN_API_REFRESH_QUEUE_LIMIT,
+    shutdownGraceMs: values.ADMIN_API_SHUTDOWN_GRACE,
     logLevel: values.LOG_LEVEL,
-    env: Object.freeze({ ...env }),
   });
 }
 
-/** The configuration as safe to log: no token. */
+/** The configuration as safe to log: no token, no credentials. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { adminToken: _token, env: _env, ...rest } = config;
-  return rest;
+  const { adminToken: _token, registry, ...rest } = config;
+  return {
+    ...rest,
+    registry: {
+      prefix: registry.prefix,
+      host: registry.host,
+      platform: registry.platform,
+      credentials: registry.envCredential?.source ?? 'docker-config-or-anonymous',
+      insecureRegistries: registry.insecureRegistries.length,
+    },
+  };
 }

@@ -1,105 +1,61 @@
 /**
- * Every error the service raises on purpose. Callers branch on `code`, never on `message`;
- * `statusCode` is what the HTTP error handler answers with. Messages never carry secrets.
+ * admin-api's error registry. Every error body it answers is `{ error, code }`; the codes it
+ * raises on purpose and their statuses are this table, and callers branch on `code`, never on
+ * the message. Messages never carry secrets.
  */
-export type AdminApiErrorCode =
-  | 'CONFIG'
-  | 'UNAUTHORIZED'
-  | 'UNKNOWN_RUNTIME'
-  | 'BAD_REQUEST'
-  | 'TOO_MANY_REFRESHES'
-  | 'ENGINE_UNAVAILABLE'
-  | 'ENGINE_ERROR'
-  | 'PULL_FAILED'
-  | 'PULL_TIMEOUT'
-  | 'IMAGE_MISSING'
-  | 'SHUTTING_DOWN';
+import type { ClassifyError } from '@molecule/service-kit';
 
-const BRAND = Symbol.for('@molecule/admin-api/error');
+/** Stable codes of admin-api's own HTTP errors, with their status. */
+export const HTTP_ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNKNOWN_RUNTIME: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  TOO_MANY_REFRESHES: 429,
+  ENGINE_ERROR: 500,
+  INTERNAL: 500,
+  ENGINE_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
+} as const satisfies Record<string, number>;
 
+export type AdminApiErrorCode = keyof typeof HTTP_ERROR_STATUS;
+
+const kAdminApiError = Symbol.for('@molecule/admin-api.AdminApiError');
+
+/** An error admin-api answers a request with on purpose. */
 export class AdminApiError extends Error {
   override name = 'AdminApiError';
-  readonly [BRAND] = true;
   readonly code: AdminApiErrorCode;
-  readonly statusCode: number;
+  /** Extra fields of the error body (e.g. `known_runtimes`, `partial_result`). */
+  readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
     code: AdminApiErrorCode,
     message: string,
-    options: { statusCode?: number; cause?: unknown } = {},
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, kAdminApiError, { value: true });
     this.code = code;
-    this.statusCode = options.statusCode ?? 500;
+    this.details = options.details ?? {};
   }
-}
 
-/** A bad or missing environment variable; `main` exits with code 2 on it. */
-export class ConfigError extends AdminApiError {
-  override name = 'ConfigError';
-  readonly variable: string;
-
-  constructor(variable: string, message: string, options: { cause?: unknown } = {}) {
-    super('CONFIG', `${variable}: ${message}`, { statusCode: 500, ...options });
-    this.variable = variable;
+  get status(): number {
+    return HTTP_ERROR_STATUS[this.code];
   }
 }
 
 /** `instanceof` that also holds across duplicate copies of this module (bundled vs source). */
 export function isAdminApiError(value: unknown): value is AdminApiError {
   return (
-    value instanceof AdminApiError ||
-    (value instanceof Error && (value as { [BRAND]?: unknown })[BRAND] === true)
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[kAdminApiError] === true
   );
 }
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOENT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-]);
-
-/**
- * True when an error from dockerode means the engine could not be talked to at all (socket
- * missing, connection refused or cut), as opposed to an engine that answered with an error.
- */
-export function isEngineUnreachable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  if (error.message === 'socket hang up' || error.message === 'aborted') return true;
-  return false;
-}
-
-/** The HTTP status an engine answered with, when it answered. */
-export function engineStatusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/**
- * One line describing an engine failure, without request options or headers (dockerode's
- * messages look like `(HTTP code 500) server error - unauthorized: authentication required`).
- */
-export function describeEngineError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const json = (error as { json?: unknown }).json;
-  const status = engineStatusOf(error);
-  if (
-    json &&
-    typeof json === 'object' &&
-    typeof (json as { message?: unknown }).message === 'string'
-  ) {
-    return `engine answered ${status ?? '?'}: ${(json as { message: string }).message}`;
-  }
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return `engine unreachable (${code})`;
-  return error.message.trim();
-}
+/** The app's classifier for the kit's one error handler. */
+export const classifyError: ClassifyError = (error) =>
+  isAdminApiError(error)
+    ? { status: error.status, body: { error: error.message, code: error.code, ...error.details } }
+    : undefined;

@@ -12,18 +12,19 @@ export interface Metrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'admin_api_' });
   return {
     registry,
     refreshes: new Counter({
       name: 'admin_api_refreshes_total',
-      help: 'Refresh requests by outcome (ok, partial, engine_error, engine_unavailable).',
+      help: 'Refreshes by outcome (ok, partial, engine_error, engine_unavailable; abandoned: dropped unstarted, every caller gone).',
       labelNames: ['outcome'],
       registers: [registry],
     }),
     pulls: new Counter({
       name: 'admin_api_pulls_total',
-      help: 'Image pulls by runtime and outcome (ok, failed, timeout, engine_unavailable).',
+      help: 'Image pulls by runtime and outcome (ok, failed, timeout, aborted, engine_unavailable).',
       labelNames: ['runtime', 'outcome'],
       registers: [registry],
     }),

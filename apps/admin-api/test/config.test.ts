@@ -1,6 +1,6 @@
+import { type ConfigError, isConfigError } from '@molecule/service-kit';
 import { describe, expect, it } from 'vitest';
-import { describeConfig, loadConfig, parseDuration } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
+import { describeConfig, loadConfig } from '../src/config.js';
 
 const base = { MOLECULE_ADMIN_TOKEN: 'tok-123' };
 
@@ -8,7 +8,7 @@ function configError(env: Record<string, string>): ConfigError {
   try {
     loadConfig(env);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
+    expect(isConfigError(error)).toBe(true);
     return error as ConfigError;
   }
   throw new Error('expected a ConfigError');
@@ -22,9 +22,9 @@ describe('loadConfig', () => {
       port: 8080,
       adminToken: 'tok-123',
       docker: { kind: 'socket', socketPath: '/var/run/docker.sock' },
-      registryPrefix: 'ghcr.io/molecule-ai',
-      registryHost: 'ghcr.io',
+      registry: { prefix: 'ghcr.io/molecule-ai', host: 'ghcr.io', platform: '' },
       stopGraceSeconds: 10,
+      shutdownGraceMs: 30_000,
       pullTimeoutMs: 600_000,
       pullConcurrency: 3,
       logLevel: 'info',
@@ -60,8 +60,8 @@ describe('loadConfig', () => {
       ...base,
       MOLECULE_IMAGE_REGISTRY: '123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai/',
     });
-    expect(config.registryHost).toBe('123456789012.dkr.ecr.us-east-2.amazonaws.com');
-    expect(config.registryPrefix).toBe('123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai');
+    expect(config.registry.host).toBe('123456789012.dkr.ecr.us-east-2.amazonaws.com');
+    expect(config.registry.prefix).toBe('123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai');
   });
 
   it.each([
@@ -74,6 +74,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['DOCKER_HOST', 'ssh://host'],
     ['DOCKER_HOST', 'unix://relative.sock'],
+    ['ADMIN_API_SHUTDOWN_GRACE', '0s'],
+    ['ADMIN_API_SHUTDOWN_GRACE', 'soon'],
+    ['DOCKER_TLS_VERIFY', 'yes'],
+    ['MOLECULE_INSECURE_REGISTRIES', 'https://reg.lan'],
   ])('names %s when it is %s', (variable, value) => {
     const error = configError({ ...base, [variable]: value });
     expect(error.variable).toBe(variable);
@@ -93,9 +97,18 @@ describe('loadConfig', () => {
       tls: undefined,
     });
     expect(loadConfig({ ...base, ADMIN_API_PULL_TIMEOUT: '90s' }).pullTimeoutMs).toBe(90_000);
-    expect(parseDuration('1h')).toBe(3_600_000);
-    expect(parseDuration('1500')).toBe(1500);
-    expect(parseDuration('1d')).toBeUndefined();
+    expect(loadConfig({ ...base, ADMIN_API_SHUTDOWN_GRACE: '1m' }).shutdownGraceMs).toBe(60_000);
+  });
+
+  it.each([
+    [{ MOLECULE_REGISTRY_USERNAME: 'robot' }, 'MOLECULE_REGISTRY_PASSWORD'],
+    [{ MOLECULE_REGISTRY_PASSWORD: 'pw-very-secret' }, 'MOLECULE_REGISTRY_USERNAME'],
+    [{ GHCR_USER: 'octocat' }, 'GHCR_TOKEN'],
+    [{ GHCR_TOKEN: 'ghp-very-secret' }, 'GHCR_USER'],
+  ])('refuses a half credential pair %j, naming %s, without the secret', (env, variable) => {
+    const error = configError({ ...base, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.message).not.toContain('very-secret');
   });
 
   it('treats empty values as unset', () => {

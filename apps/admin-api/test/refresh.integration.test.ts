@@ -8,11 +8,13 @@ import {
   startDockerd,
 } from '@molecule/real-parts';
 import { createCredentialResolver } from '@molecule/registry-client';
+import { createLogger } from '@molecule/service-kit';
 import type Docker from 'dockerode';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../src/app.js';
+import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connectEngine } from '../src/engine.js';
+import { connectEngine } from '../src/engine/connect.js';
 import { createMetrics } from '../src/metrics.js';
 
 /**
@@ -59,7 +61,7 @@ describe.skipIf(gate.skip).each(['htpasswd', 'token'] as const)(
   `refresh against real dockerd + distribution (%s auth) ${gate.reason ?? ''}`,
   (auth) => {
     let registry: Distribution;
-    let app: App;
+    let app: FastifyInstance;
     let docker: Docker;
     let prefix: string;
     const credentials = () => registry.users[0]!;
@@ -97,11 +99,12 @@ describe.skipIf(gate.skip).each(['htpasswd', 'token'] as const)(
       const engine = await connectEngine(config.docker);
       expect(engine.apiVersion).toBe(dockerd.apiVersion);
       docker = engine.docker;
-      app = await buildApp(config, {
+      ({ http: app } = await buildApp(config, {
         docker,
-        credentials: createCredentialResolver({ env: config.env }),
+        credentials: createCredentialResolver({ settings: config.registry }),
+        logger: createLogger({ service: 'admin-api', level: 'silent' }),
         metrics: createMetrics({ defaultMetrics: false }),
-      });
+      }));
     }, 120_000);
     afterAll(async () => {
       await app?.close();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withDeadline } from '@molecule/service-kit';
 import Docker from 'dockerode';
-import type { DockerConnection } from './config.js';
+import type { DockerConnection } from '../config.js';
 
 /**
  * The newest Engine API version this service is written against. The client speaks
@@ -71,9 +72,12 @@ export async function connectEngine(
 ): Promise<EngineHandle> {
   const probe = createDocker(connection);
   try {
-    const info = (await probe.version({
-      abortSignal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-    } as never)) as unknown as { ApiVersion?: string; MinAPIVersion?: string };
+    const info = (await withDeadline(
+      options.timeoutMs ?? 5000,
+      undefined,
+      ({ signal }) =>
+        probe.version({ abortSignal: signal } as never) as unknown as Promise<unknown>,
+    )) as unknown as { ApiVersion?: string; MinAPIVersion?: string };
     if (!info.ApiVersion) return { docker: probe, apiVersion: undefined };
     const apiVersion = chooseApiVersion(info.ApiVersion, info.MinAPIVersion);
     return { docker: createDocker(connection, apiVersion), apiVersion };

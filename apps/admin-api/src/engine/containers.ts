@@ -1,6 +1,9 @@
-import { type Runtime, runtimeOfImage } from '@molecule/registry';
+/**
+ * The dockerode side of recreating workspaces: list the `ws-*` containers, inspect one, stop
+ * and remove one. Which containers to remove is refresh policy (refresh/recreate-plan.ts).
+ */
 import type Docker from 'dockerode';
-import { describeEngineError, engineStatusOf } from '../errors.js';
+import { describeEngineError, engineStatusOf } from './engine-errors.js';
 
 /** Workspace containers are named `ws-<id>` by the platform. */
 export const WORKSPACE_NAME_PREFIX = 'ws-';
@@ -10,24 +13,18 @@ export interface WorkspaceContainer {
   readonly name: string;
 }
 
-export interface RecreateTarget extends WorkspaceContainer {
-  readonly runtime: Runtime;
-  readonly running: boolean;
+/** What the recreate policy needs of one inspected container. */
+export interface InspectedContainer extends WorkspaceContainer {
+  /** `Config.Image`: the reference it was created from (the list shows an image id once a tag moved). */
+  readonly configuredImage: string;
+  /** The image id it runs. */
+  readonly imageId: string;
 }
 
-export interface RecreateIssue {
-  readonly container: string;
-  readonly runtime?: Runtime;
-  readonly stage: 'inspect' | 'stop' | 'remove';
-  readonly message: string;
-}
-
-export interface RecreatePlan {
-  readonly targets: readonly RecreateTarget[];
-  /** Containers of a pulled runtime already on the freshly pulled image. */
-  readonly current: readonly string[];
-  readonly issues: readonly RecreateIssue[];
-}
+export type InspectOutcome =
+  | { readonly kind: 'found'; readonly container: InspectedContainer }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'failed'; readonly message: string };
 
 /** Containers named `ws-*`, in every state. Throws the engine's error when listing fails. */
 export async function listWorkspaceContainers(docker: Docker): Promise<WorkspaceContainer[]> {
@@ -44,93 +41,52 @@ export async function listWorkspaceContainers(docker: Docker): Promise<Workspace
   return found;
 }
 
-/**
- * Match containers to pulled runtimes by their configured image reference (`Config.Image`:
- * the list shows an image id once a tag has moved), by the exact last path component, in
- * any registry or prefix, tag or digest form. `pulledImageIds` holds the image id each
- * successfully pulled runtime now resolves to in the engine.
- */
-export async function planRecreate(
+/** One container's configured image and running image id; `gone` when removed meanwhile. */
+export async function inspectContainer(
   docker: Docker,
-  containers: readonly WorkspaceContainer[],
-  pulledImageIds: ReadonlyMap<Runtime, string>,
-): Promise<RecreatePlan> {
-  const targets: RecreateTarget[] = [];
-  const current: string[] = [];
-  const issues: RecreateIssue[] = [];
-  for (const container of containers) {
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await docker.getContainer(container.id).inspect();
-    } catch (error) {
-      if (engineStatusOf(error) === 404) continue; // removed meanwhile: nothing to do
-      issues.push({
-        container: container.name,
-        stage: 'inspect',
-        message: describeEngineError(error),
-      });
-      continue;
-    }
-    const runtime = runtimeOfImage(info.Config?.Image ?? '');
-    if (runtime === undefined) continue;
-    const newImageId = pulledImageIds.get(runtime);
-    if (newImageId === undefined) continue; // that runtime was not pulled (or failed): untouched
-    if (info.Image === newImageId) {
-      current.push(container.name);
-      continue;
-    }
-    targets.push({ ...container, runtime, running: info.State?.Running === true });
+  container: WorkspaceContainer,
+): Promise<InspectOutcome> {
+  try {
+    const info = await docker.getContainer(container.id).inspect();
+    return {
+      kind: 'found',
+      container: { ...container, configuredImage: info.Config?.Image ?? '', imageId: info.Image },
+    };
+  } catch (error) {
+    if (engineStatusOf(error) === 404) return { kind: 'gone' };
+    return { kind: 'failed', message: describeEngineError(error) };
   }
-  return { targets, current, issues };
 }
 
 export type RemoveOutcome =
   | { readonly ok: true; readonly gone: boolean }
-  | { readonly ok: false; readonly issue: RecreateIssue };
+  | { readonly ok: false; readonly stage: 'stop' | 'remove'; readonly message: string };
 
 /**
  * Stop with a grace period (SIGTERM, then SIGKILL after `graceSeconds`), then remove, so the
  * platform re-provisions the workspace on the new image. A container that vanished meanwhile
- * is reported as `gone`, not as recreated.
+ * is reported as `gone`, not as removed.
  */
 export async function stopAndRemove(
   docker: Docker,
-  target: RecreateTarget,
+  container: WorkspaceContainer,
   graceSeconds: number,
 ): Promise<RemoveOutcome> {
-  const container = docker.getContainer(target.id);
+  const handle = docker.getContainer(container.id);
   try {
-    await container.stop({ t: graceSeconds });
+    await handle.stop({ t: graceSeconds });
   } catch (error) {
     const status = engineStatusOf(error);
     if (status === 404) return { ok: true, gone: true };
-    if (status !== 304) {
-      return {
-        ok: false,
-        issue: {
-          container: target.name,
-          runtime: target.runtime,
-          stage: 'stop',
-          message: describeEngineError(error),
-        },
-      };
-    }
-    // 304: already stopped
+    // 304: already stopped.
+    if (status !== 304) return { ok: false, stage: 'stop', message: describeEngineError(error) };
   }
   try {
     // force: a restart policy may have started it again between stop and remove.
-    await container.remove({ force: true, v: false });
+    await handle.remove({ force: true, v: false });
   } catch (error) {
     if (engineStatusOf(error) === 404) return { ok: true, gone: true };
-    return {
-      ok: false,
-      issue: {
-        container: target.name,
-        runtime: target.runtime,
-        stage: 'remove',
-        message: describeEngineError(error),
-      },
-    };
+    return { ok: false, stage: 'remove', message: describeEngineError(error) };
   }
   return { ok: true, gone: false };
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
+import { parseImageReference } from '@molecule/registry';
 import type Docker from 'dockerode';
-import { describeEngineError, engineStatusOf, isEngineUnreachable } from '../errors.js';
+import { describeEngineError, engineStatusOf, isEngineUnreachable } from './engine-errors.js';
 
 /** What a pull reports while it runs, summarised from the engine's progress lines. */
 export interface PullProgress {
@@ -11,10 +12,15 @@ export interface PullProgress {
   readonly bytesTotal: number;
 }
 
-export type PullFailureCode = 'PULL_FAILED' | 'PULL_TIMEOUT' | 'ENGINE_UNAVAILABLE';
+/** `PULL_ABORTED`: our own signal (service shutdown) cut the pull short. */
+export type PullFailureCode =
+  | 'PULL_FAILED'
+  | 'PULL_TIMEOUT'
+  | 'PULL_ABORTED'
+  | 'ENGINE_UNAVAILABLE';
 
 export type PullOutcome =
-  | { readonly ok: true; readonly digest: string | undefined; readonly upToDate: boolean }
+  | { readonly ok: true }
   | {
       readonly ok: false;
       readonly code: PullFailureCode;
@@ -33,7 +39,7 @@ export interface PullOptions {
   readonly onProgress?: (progress: PullProgress) => void;
   /** Minimum ms between two byte-only progress reports (layer changes always report). */
   readonly progressIntervalMs?: number;
-  /** Aborts the pull (service shutdown); reported as a failed pull. */
+  /** Aborts the pull (service shutdown); reported as `PULL_ABORTED`. */
   readonly signal?: AbortSignal;
 }
 
@@ -48,13 +54,16 @@ interface PullLine {
 
 const MAX_LINE_BYTES = 1 << 20;
 
-/** `host:5000/a/b:tag` → `{ fromImage: 'host:5000/a/b', tag: 'tag' }`; digests stay in fromImage. */
-export function splitReference(image: string): { fromImage: string; tag: string | undefined } {
-  if (image.includes('@')) return { fromImage: image, tag: undefined };
-  const slash = image.lastIndexOf('/');
-  const colon = image.lastIndexOf(':');
-  if (colon > slash) return { fromImage: image.slice(0, colon), tag: image.slice(colon + 1) };
-  return { fromImage: image, tag: undefined };
+/**
+ * `fromImage` and `tag` of `POST /images/create` for a reference: the repository and the tag,
+ * or the whole `repository@digest` (the engine then pulls exactly that manifest).
+ */
+export function pullParameters(image: string): { fromImage: string; tag: string | undefined } {
+  const reference = parseImageReference(image);
+  const repository = `${reference.domain}/${reference.path}`;
+  if (reference.digest !== undefined)
+    return { fromImage: `${repository}@${reference.digest}`, tag: undefined };
+  return { fromImage: repository, tag: reference.tag ?? 'latest' };
 }
 
 class LayerTracker {
@@ -110,7 +119,7 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
   const onAbort = (): void => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) controller.abort();
-  const { fromImage, tag } = splitReference(options.image);
+  const { fromImage, tag } = pullParameters(options.image);
   const query: Record<string, unknown> = { fromImage, abortSignal: controller.signal };
   if (tag !== undefined) query.tag = tag;
   if (options.platform !== '') query.platform = options.platform;
@@ -120,6 +129,15 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
     message: `pull of ${options.image} did not finish within ${options.timeoutMs} ms`,
     status: undefined,
   });
+  const abortedOutcome = (): PullOutcome => ({
+    ok: false,
+    code: 'PULL_ABORTED',
+    message: `pull of ${options.image} aborted: the service is shutting down`,
+    status: undefined,
+  });
+  /** Our own timeout or signal, before anything the engine said. */
+  const cutShort = (): PullOutcome | undefined =>
+    timedOut ? timeoutOutcome() : options.signal?.aborted ? abortedOutcome() : undefined;
 
   try {
     let stream: Readable;
@@ -129,7 +147,8 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
         query,
       )) as Readable;
     } catch (error) {
-      if (timedOut) return timeoutOutcome();
+      const own = cutShort();
+      if (own !== undefined) return own;
       return {
         ok: false,
         code: isEngineUnreachable(error) ? 'ENGINE_UNAVAILABLE' : 'PULL_FAILED',
@@ -142,8 +161,6 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
     const interval = options.progressIntervalMs ?? 250;
     let lastReport = 0;
     let streamError: string | undefined;
-    let digest: string | undefined;
-    let upToDate = false;
     let finalStatus = false;
     let buffer = '';
 
@@ -159,11 +176,7 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
         streamError ??= line.errorDetail?.message ?? line.error ?? 'pull failed';
         return;
       }
-      const status = line.status ?? '';
-      const digestMatch = /^Digest: (sha256:[0-9a-f]{64})/.exec(status);
-      if (digestMatch) digest = digestMatch[1];
-      if (status.startsWith('Status: ')) finalStatus = true;
-      if (status.startsWith('Status: Image is up to date')) upToDate = true;
+      if ((line.status ?? '').startsWith('Status: ')) finalStatus = true;
       const changed = tracker.update(line);
       const now = Date.now();
       if (options.onProgress && (changed || now - lastReport >= interval)) {
@@ -193,7 +206,8 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
       }
       handleLine(buffer);
     } catch (error) {
-      if (timedOut) return timeoutOutcome();
+      const own = cutShort();
+      if (own !== undefined) return own;
       return {
         ok: false,
         code: isEngineUnreachable(error) ? 'ENGINE_UNAVAILABLE' : 'PULL_FAILED',
@@ -201,7 +215,8 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
         status: undefined,
       };
     }
-    if (timedOut) return timeoutOutcome();
+    const own = cutShort();
+    if (own !== undefined) return own;
     if (streamError !== undefined) {
       return {
         ok: false,
@@ -221,7 +236,7 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
       };
     }
     if (options.onProgress) options.onProgress(tracker.snapshot());
-    return { ok: true, digest, upToDate };
+    return { ok: true };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);

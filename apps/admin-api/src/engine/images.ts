@@ -1,6 +1,6 @@
 import { parseImageReference } from '@molecule/registry';
 import type Docker from 'dockerode';
-import { engineStatusOf } from '../errors.js';
+import { engineStatusOf } from './engine-errors.js';
 
 export interface LocalImage {
   readonly id: string;

@@ -1,9 +1,11 @@
 import type { Runtime } from '@molecule/registry';
-import type { RefreshStage } from './refresh-result.js';
+import type { RefreshStage } from './result.js';
 
 /** One NDJSON line of a streamed refresh. */
 export type RefreshEvent =
   | { event: 'queued'; waiting: number }
+  /** This request joined an identical one that was already waiting: one result for both. */
+  | { event: 'joined' }
   | { event: 'started'; runtimes: Runtime[]; recreate: boolean }
   | ({ event: 'pull-progress'; runtime: Runtime } & PullProgressBody)
   | { event: 'pulled'; runtime: Runtime; image_id: string; digest: string | null }

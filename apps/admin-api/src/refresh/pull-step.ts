@@ -1,16 +1,19 @@
 import { type Env, KNOWN_RUNTIMES, type Runtime, runtimeImage } from '@molecule/registry';
 import { type CredentialResolver, dockerRegistryAuth } from '@molecule/registry-client';
+import { type Logger, mapLimit } from '@molecule/service-kit';
 import type Docker from 'dockerode';
-import { describeEngineError, isEngineUnreachable } from '../errors.js';
+import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
+import { type PullProgress, pullImage } from '../engine/image-pull.js';
+import { inspectLocalImage, type LocalImage } from '../engine/images.js';
 import type { Metrics } from '../metrics.js';
-import { mapLimit } from './limit.js';
-import { inspectLocalImage, type LocalImage } from './local-image.js';
-import type { Logger } from './logger.js';
-import { type PullProgress, pullImage } from './pull.js';
-import type { EmitRefreshEvent } from './refresh-events.js';
-import type { RefreshError, RefreshResult, RefreshStage } from './refresh-result.js';
+import type { EmitRefreshEvent } from './events.js';
+import type { RefreshError, RefreshErrorCode, RefreshResult, RefreshStage } from './result.js';
 
-export interface PullPhaseOptions {
+/**
+ * The pull step of a refresh: each runtime's image through the engine, with the registry
+ * credentials as `X-Registry-Auth`, then a check that the engine really has it.
+ */
+export interface PullStepOptions {
   readonly docker: Docker;
   readonly credentials: CredentialResolver;
   readonly registryHost: string;
@@ -25,7 +28,7 @@ export interface PullPhaseOptions {
   readonly emit: EmitRefreshEvent;
 }
 
-export interface PullPhaseResult
+export interface PullStepResult
   extends Pick<RefreshResult, 'pulled' | 'failed' | 'errors' | 'images'> {
   /** The image id each pulled runtime now resolves to in the engine. */
   readonly pulledIds: ReadonlyMap<Runtime, string>;
@@ -38,7 +41,7 @@ type RegistryAuth =
   | { readonly ok: false; readonly message: string };
 
 /** One credential for the configured registry host: the engine authenticates as it. */
-async function resolveRegistryAuth(options: PullPhaseOptions): Promise<RegistryAuth> {
+async function resolveRegistryAuth(options: PullStepOptions): Promise<RegistryAuth> {
   try {
     const credential = await options.credentials.resolve(options.registryHost, {
       signal: options.signal,
@@ -53,10 +56,10 @@ async function resolveRegistryAuth(options: PullPhaseOptions): Promise<RegistryA
  * Pull each runtime's image (at most `pullConcurrency` at once) and verify the engine now
  * has it. Every runtime ends up in `pulled` or `failed`, both in KNOWN_RUNTIMES order.
  */
-export async function runPullPhase(
+export async function runPullStep(
   runtimes: readonly Runtime[],
-  options: PullPhaseOptions,
-): Promise<PullPhaseResult> {
+  options: PullStepOptions,
+): Promise<PullStepResult> {
   const { docker, metrics, logger, emit } = options;
   const pulled: Runtime[] = [];
   const failed: Runtime[] = [];
@@ -68,7 +71,12 @@ export async function runPullPhase(
   const auth = await resolveRegistryAuth(options);
   await mapLimit(runtimes, options.pullConcurrency, async (runtime) => {
     const image = runtimeImage(runtime, options.env) as string;
-    const fail = (stage: RefreshStage, code: string, message: string, outcome: string) => {
+    const fail = (
+      stage: RefreshStage,
+      code: RefreshErrorCode,
+      message: string,
+      outcome: string,
+    ) => {
       failed.push(runtime);
       errors.push({ stage, runtime, code, message });
       metrics.pulls.inc({ runtime, outcome });
@@ -85,7 +93,7 @@ export async function runPullPhase(
       return;
     }
     if (options.signal.aborted) {
-      fail('pull', 'SHUTTING_DOWN', 'service is shutting down', 'failed');
+      fail('pull', 'SHUTTING_DOWN', 'not pulled: the service is shutting down', 'aborted');
       return;
     }
     const outcome = await pullImage(docker, {
@@ -106,12 +114,7 @@ export async function runPullPhase(
     });
     if (!outcome.ok) {
       if (outcome.code === 'ENGINE_UNAVAILABLE') unreachable ??= outcome.message;
-      const label =
-        outcome.code === 'PULL_TIMEOUT'
-          ? 'timeout'
-          : outcome.code === 'ENGINE_UNAVAILABLE'
-            ? 'engine_unavailable'
-            : 'failed';
+      const label = PULL_OUTCOME_LABEL[outcome.code];
       fail('pull', outcome.code, outcome.message, label);
       return;
     }
@@ -152,3 +155,11 @@ export async function runPullPhase(
   failed.sort(order);
   return { pulled, failed, errors, images, pulledIds, unreachable };
 }
+
+/** `outcome` label of `admin_api_pulls_total` for each pull failure. */
+const PULL_OUTCOME_LABEL = {
+  PULL_FAILED: 'failed',
+  PULL_TIMEOUT: 'timeout',
+  PULL_ABORTED: 'aborted',
+  ENGINE_UNAVAILABLE: 'engine_unavailable',
+} as const;

@@ -1,81 +1,66 @@
+/**
+ * The recreate step of a refresh: list the `ws-*` containers, inspect them, and stop and
+ * remove those of the pulled runtimes that are not yet on the new image, so the platform
+ * re-provisions them. Once shutdown cancels the refresh, no further container is touched.
+ */
 import type { Runtime } from '@molecule/registry';
+import { type Logger, mapLimit } from '@molecule/service-kit';
 import type Docker from 'dockerode';
-import { describeEngineError, isEngineUnreachable } from '../errors.js';
+import {
+  type InspectedContainer,
+  inspectContainer,
+  listWorkspaceContainers,
+  stopAndRemove,
+} from '../engine/containers.js';
+import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
 import type { Metrics } from '../metrics.js';
-import { mapLimit } from './limit.js';
-import type { Logger } from './logger.js';
-import { listWorkspaceContainers, planRecreate, stopAndRemove } from './recreate.js';
-import type { EmitRefreshEvent } from './refresh-events.js';
-import type { ListFailure, RefreshError, RefreshResult } from './refresh-result.js';
+import type { EmitRefreshEvent } from './events.js';
+import { planRecreate } from './recreate-plan.js';
+import type { ListFailure, RefreshError, RefreshResult } from './result.js';
 
-export interface RecreatePhaseOptions {
+export interface RecreateStepOptions {
   readonly docker: Docker;
-  readonly stopGraceSeconds: number;
+  /** Seconds a container gets to stop before it is killed, for this removal. */
+  readonly stopGraceSeconds: () => number;
   /** How many containers are stopped at once (each may take the whole grace period). */
   readonly stopConcurrency: number;
+  /** How many containers are inspected at once. */
+  readonly inspectConcurrency: number;
+  /** Aborted when shutdown cancels the refresh: containers not yet stopped are kept. */
+  readonly signal: AbortSignal;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly emit: EmitRefreshEvent;
 }
 
-export interface RecreatePhaseResult extends Pick<RefreshResult, 'recreated' | 'unchanged'> {
+export interface RecreateStepResult extends Pick<RefreshResult, 'recreated' | 'unchanged'> {
   readonly errors: RefreshError[];
   /** Set when listing the containers failed: the refresh as a whole then failed. */
   readonly listFailure: ListFailure | undefined;
 }
 
-/**
- * Stop and remove the ws-* containers of the pulled runtimes that are not yet on the new
- * image, so the platform re-provisions them. `pulledIds` holds each pulled runtime's image id.
- */
-export async function runRecreatePhase(
+/** `pulledIds`: the image id each pulled runtime now resolves to in the engine. */
+export async function runRecreateStep(
   pulledIds: ReadonlyMap<Runtime, string>,
-  options: RecreatePhaseOptions,
-): Promise<RecreatePhaseResult> {
+  options: RecreateStepOptions,
+): Promise<RecreateStepResult> {
   const { docker, metrics, logger, emit } = options;
   const recreated: string[] = [];
   const unchanged: string[] = [];
   const errors: RefreshError[] = [];
-  try {
-    const containers = await listWorkspaceContainers(docker);
-    const plan = await planRecreate(docker, containers, pulledIds);
-    unchanged.push(...plan.current);
-    for (const issue of plan.issues) {
-      errors.push({ ...issue, code: 'ENGINE_ERROR' });
-      emit({
-        event: 'container-failed',
-        container: issue.container,
-        stage: issue.stage,
-        error: issue.message,
-      });
-    }
-    await mapLimit(plan.targets, options.stopConcurrency, async (target) => {
-      const outcome = await stopAndRemove(docker, target, options.stopGraceSeconds);
-      if (!outcome.ok) {
-        errors.push({ ...outcome.issue, code: 'ENGINE_ERROR' });
-        emit({
-          event: 'container-failed',
-          container: target.name,
-          stage: outcome.issue.stage,
-          error: outcome.issue.message,
-        });
-        logger.warn(
-          { container: target.name, runtime: target.runtime, err: outcome.issue.message },
-          'recreate failed',
-        );
-        return;
-      }
-      if (outcome.gone) return;
-      recreated.push(target.name);
-      metrics.containersRecreated.inc({ runtime: target.runtime });
-      emit({ event: 'container-removed', container: target.name, runtime: target.runtime });
-      logger.info(
-        { container: target.name, runtime: target.runtime },
-        'container removed for re-provisioning',
-      );
+  const containerFailed = (error: RefreshError & { container: string }) => {
+    errors.push(error);
+    emit({
+      event: 'container-failed',
+      container: error.container,
+      stage: error.stage,
+      error: error.message,
     });
-    recreated.sort();
-    return { recreated, unchanged, errors, listFailure: undefined };
+  };
+
+  let listed: Awaited<ReturnType<typeof listWorkspaceContainers>>;
+  try {
+    listed = await listWorkspaceContainers(docker);
   } catch (error) {
     const message = `listing ws-* containers failed: ${describeEngineError(error)}`;
     const listFailure = { error: message, unreachable: isEngineUnreachable(error) };
@@ -86,4 +71,59 @@ export async function runRecreatePhase(
     });
     return { recreated, unchanged, errors, listFailure };
   }
+
+  const inspected: InspectedContainer[] = [];
+  await mapLimit(listed, options.inspectConcurrency, async (container) => {
+    const outcome = await inspectContainer(docker, container);
+    if (outcome.kind === 'found') inspected.push(outcome.container);
+    else if (outcome.kind === 'failed') {
+      containerFailed({
+        stage: 'inspect',
+        container: container.name,
+        code: 'ENGINE_ERROR',
+        message: outcome.message,
+      });
+    }
+  });
+  const plan = planRecreate(inspected, pulledIds);
+  unchanged.push(...plan.current);
+
+  await mapLimit(plan.targets, options.stopConcurrency, async (target) => {
+    if (options.signal.aborted) {
+      containerFailed({
+        stage: 'stop',
+        container: target.name,
+        runtime: target.runtime,
+        code: 'SHUTTING_DOWN',
+        message: 'not removed: the service is shutting down (the next refresh removes it)',
+      });
+      return;
+    }
+    const outcome = await stopAndRemove(docker, target, options.stopGraceSeconds());
+    if (!outcome.ok) {
+      containerFailed({
+        stage: outcome.stage,
+        container: target.name,
+        runtime: target.runtime,
+        code: 'ENGINE_ERROR',
+        message: outcome.message,
+      });
+      logger.warn(
+        { container: target.name, runtime: target.runtime, err: outcome.message },
+        'recreate failed',
+      );
+      return;
+    }
+    if (outcome.gone) return;
+    recreated.push(target.name);
+    metrics.containersRecreated.inc({ runtime: target.runtime });
+    emit({ event: 'container-removed', container: target.name, runtime: target.runtime });
+    logger.info(
+      { container: target.name, runtime: target.runtime },
+      'container removed for re-provisioning',
+    );
+  });
+  recreated.sort();
+  unchanged.sort();
+  return { recreated, unchanged, errors, listFailure: undefined };
 }

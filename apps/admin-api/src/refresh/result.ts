@@ -1,5 +1,5 @@
 import type { Runtime } from '@molecule/registry';
-import type { LocalImage } from './local-image.js';
+import type { LocalImage } from '../engine/images.js';
 
 export type RefreshStage =
   | 'credentials'
@@ -10,12 +10,28 @@ export type RefreshStage =
   | 'stop'
   | 'remove';
 
+/** Why one runtime or container of a refresh failed (the `code` of its `errors` entry). */
+export type RefreshErrorCode =
+  /** Resolving the registry credentials failed (Docker config, credential helper, ECR). */
+  | 'CREDENTIALS'
+  /** The engine refused the pull or reported an error in its stream. */
+  | 'PULL_FAILED'
+  | 'PULL_TIMEOUT'
+  /** Our own shutdown cut the pull short. */
+  | 'PULL_ABORTED'
+  /** The engine reported the pull done but does not have the image. */
+  | 'IMAGE_MISSING'
+  | 'ENGINE_UNAVAILABLE'
+  | 'ENGINE_ERROR'
+  /** Not started: the service is shutting down. */
+  | 'SHUTTING_DOWN';
+
 /** One per-runtime or per-container failure; messages never carry credentials. */
 export interface RefreshError {
   readonly stage: RefreshStage;
   readonly runtime?: Runtime;
   readonly container?: string;
-  readonly code: string;
+  readonly code: RefreshErrorCode;
   readonly message: string;
 }
 

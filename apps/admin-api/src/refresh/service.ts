@@ -1,25 +1,21 @@
+/**
+ * The refresh service: the queue (one refresh at a time, identical waiting requests joined,
+ * abandoned ones dropped), the pull and recreate steps, the outcome, and a shutdown that
+ * answers waiting refreshes 503 and lets the running one finish until it must be cancelled.
+ */
 import { type Env, KNOWN_RUNTIMES, type Runtime, runtimeImage } from '@molecule/registry';
 import type { CredentialResolver } from '@molecule/registry-client';
+import { type Logger, withDeadline } from '@molecule/service-kit';
 import type Docker from 'dockerode';
-import { AdminApiError, describeEngineError, isEngineUnreachable } from '../errors.js';
+import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
+import { inspectLocalImage, type LocalImage } from '../engine/images.js';
+import { AdminApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { SerialQueue } from './limit.js';
-import { inspectLocalImage, type LocalImage } from './local-image.js';
-import type { Logger } from './logger.js';
-import { runPullPhase } from './pull-phase.js';
-import { runRecreatePhase } from './recreate-phase.js';
-import { createEmitter, type EmitRefreshEvent, type RefreshEvent } from './refresh-events.js';
-import { type RefreshOutcome, type RefreshResult, resolveOutcome } from './refresh-result.js';
-
-export { digestForRepository, type LocalImage } from './local-image.js';
-export type { Logger } from './logger.js';
-export type { RefreshEvent } from './refresh-events.js';
-export type {
-  RefreshError,
-  RefreshOutcome,
-  RefreshResult,
-  RefreshStage,
-} from './refresh-result.js';
+import type { EmitRefreshEvent, RefreshEvent } from './events.js';
+import { runPullStep } from './pull-step.js';
+import { CallersGoneError, RefreshQueue } from './queue.js';
+import { runRecreateStep } from './recreate-step.js';
+import { type RefreshOutcome, type RefreshResult, resolveOutcome } from './result.js';
 
 export interface RefreshRequest {
   readonly runtimes: readonly Runtime[];
@@ -31,6 +27,7 @@ export interface RefreshServiceOptions {
   readonly credentials: CredentialResolver;
   readonly registryHost: string;
   readonly platform: string;
+  /** The environment runtime image references are resolved in (the registry settings' env). */
   readonly env: Env;
   readonly stopGraceSeconds: number;
   readonly pullTimeoutMs: number;
@@ -40,37 +37,79 @@ export interface RefreshServiceOptions {
   readonly logger: Logger;
   /** How many containers are stopped at once (each may take the whole grace period). */
   readonly stopConcurrency?: number;
+  /** How many containers are inspected at once. */
+  readonly inspectConcurrency?: number;
+  readonly now?: () => number;
+}
+
+export interface RefreshCall {
+  /** Progress of this refresh (NDJSON); a joined request sees the events from then on. */
+  readonly onEvent?: (event: RefreshEvent) => void;
+  /** Aborts when the caller has gone (its connection closed before the answer). */
+  readonly caller?: AbortSignal;
 }
 
 export interface RefreshService {
   /** Throws the 429/503 AdminApiError `refresh` would reject with right now. */
-  assertAccepting(): void;
-  /** Queue a refresh; resolves with its own complete outcome. Throws 429/503 AdminApiErrors. */
-  refresh(
-    request: RefreshRequest,
-    onEvent?: (event: RefreshEvent) => void,
-  ): Promise<RefreshOutcome>;
+  assertAccepting(request: RefreshRequest): void;
+  /**
+   * Queue a refresh (or join an identical waiting one); resolves with its complete outcome.
+   * Rejects with 429/503 AdminApiErrors; with `CallersGoneError` when it was dropped unstarted.
+   */
+  refresh(request: RefreshRequest, call?: RefreshCall): Promise<RefreshOutcome>;
   /** The engine's copy of each known runtime's image (`local: null` when absent). */
   listLocalImages(): Promise<Array<{ runtime: Runtime; image: string; local: LocalImage | null }>>;
   /** Resolves true when the engine answers `_ping`. */
   ping(timeoutMs?: number): Promise<boolean>;
-  /** Refuse new refreshes, let queued ones finish for up to `timeoutMs`, then abort pulls. */
-  close(timeoutMs: number): Promise<void>;
+  /**
+   * Shutdown: refuse new refreshes, answer waiting ones 503 `SHUTTING_DOWN`, let the running
+   * one finish; when `cancel` aborts, its pulls are aborted and no further container is
+   * touched. `cancelAt` (epoch ms) bounds the stop grace of removals started meanwhile.
+   */
+  drain(cancel: AbortSignal, cancelAt: number): Promise<void>;
+}
+
+/** Requests with the same key do the same work (and join when one is already waiting). */
+export function refreshKey(request: RefreshRequest): string {
+  return JSON.stringify([[...request.runtimes].sort(), request.recreate]);
 }
 
 export function createRefreshService(options: RefreshServiceOptions): RefreshService {
   const { docker, metrics, logger } = options;
-  const queue = new SerialQueue();
-  const shutdown = new AbortController();
+  const now = options.now ?? Date.now;
+  const queue = new RefreshQueue<RefreshOutcome>();
+  /** Listeners of each waiting (not yet started) refresh, by key. */
+  const waiting = new Map<string, Set<EmitRefreshEvent>>();
+  const cancel = new AbortController();
   let closing = false;
+  let cancelAt: number | undefined;
+
+  function shuttingDown(): AdminApiError {
+    return new AdminApiError(
+      'SHUTTING_DOWN',
+      'service is shutting down; retry on another instance or later',
+    );
+  }
 
   async function pingEngine(timeoutMs = 2000): Promise<boolean> {
     try {
-      await docker.ping({ abortSignal: AbortSignal.timeout(timeoutMs) } as never);
+      await withDeadline(
+        timeoutMs,
+        undefined,
+        ({ signal }) =>
+          docker.ping({ abortSignal: signal } as never) as unknown as Promise<unknown>,
+      );
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** Removals started during shutdown get only the time left before the cancel. */
+  function stopGraceSeconds(): number {
+    if (cancelAt === undefined) return options.stopGraceSeconds;
+    const left = Math.floor((cancelAt - now()) / 1000) - 1;
+    return Math.max(0, Math.min(options.stopGraceSeconds, left));
   }
 
   async function runRefresh(
@@ -80,7 +119,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     const started = performance.now();
     emit({ event: 'started', runtimes: [...request.runtimes], recreate: request.recreate });
 
-    const pull = await runPullPhase(request.runtimes, {
+    const pull = await runPullStep(request.runtimes, {
       docker,
       credentials: options.credentials,
       registryHost: options.registryHost,
@@ -90,15 +129,17 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       pullConcurrency: options.pullConcurrency,
       metrics,
       logger,
-      signal: shutdown.signal,
+      signal: cancel.signal,
       emit,
     });
     const recreate =
       request.recreate && pull.pulledIds.size > 0
-        ? await runRecreatePhase(pull.pulledIds, {
+        ? await runRecreateStep(pull.pulledIds, {
             docker,
-            stopGraceSeconds: options.stopGraceSeconds,
+            stopGraceSeconds,
             stopConcurrency: options.stopConcurrency ?? 8,
+            inspectConcurrency: options.inspectConcurrency ?? 1,
+            signal: cancel.signal,
             metrics,
             logger,
             emit,
@@ -137,15 +178,12 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     return outcome;
   }
 
-  function assertAccepting(): void {
-    if (closing) {
-      throw new AdminApiError('SHUTTING_DOWN', 'service is shutting down', { statusCode: 503 });
-    }
-    if (queue.waiting >= options.queueLimit) {
+  function assertAccepting(request: RefreshRequest): void {
+    if (closing) throw shuttingDown();
+    if (queue.waiting >= options.queueLimit && !waiting.has(refreshKey(request))) {
       throw new AdminApiError(
         'TOO_MANY_REFRESHES',
         `too many refreshes waiting (${queue.waiting}); retry later`,
-        { statusCode: 429 },
       );
     }
   }
@@ -153,15 +191,53 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
   return {
     assertAccepting,
 
-    refresh(request, onEvent) {
+    refresh(request, call = {}) {
       try {
-        assertAccepting();
+        assertAccepting(request);
       } catch (error) {
         return Promise.reject(error);
       }
-      const emit = createEmitter(onEvent);
+      const key = refreshKey(request);
+      const waitingFanout = waiting.get(key);
+      const joined = waitingFanout === undefined ? undefined : queue.join(key, call.caller);
+      if (waitingFanout !== undefined && joined !== undefined) {
+        // An identical refresh is waiting: this caller gets its result and its events.
+        if (call.onEvent !== undefined) waitingFanout.add(call.onEvent);
+        call.onEvent?.({ event: 'joined' });
+        return joined;
+      }
+      const fanout = new Set<EmitRefreshEvent>(call.onEvent === undefined ? [] : [call.onEvent]);
+      const emit: EmitRefreshEvent = (event) => {
+        for (const listener of fanout) {
+          try {
+            listener(event);
+          } catch {
+            // deliberately ignored: the refresh outlives its listeners
+          }
+        }
+      };
       if (queue.busy) emit({ event: 'queued', waiting: queue.waiting + 1 });
-      return queue.run(() => runRefresh(request, emit));
+      waiting.set(key, fanout);
+      const outcome = queue.enqueue(
+        key,
+        () => {
+          // Started: identical requests from now on queue behind it instead of joining.
+          waiting.delete(key);
+          return runRefresh(request, emit);
+        },
+        call.caller,
+      );
+      outcome.catch((error: unknown) => {
+        if (waiting.get(key) === fanout) waiting.delete(key);
+        if (error instanceof CallersGoneError) {
+          metrics.refreshes.inc({ outcome: 'abandoned' });
+          logger.info(
+            { runtimes: request.runtimes },
+            'refresh dropped unstarted: its callers have gone',
+          );
+        }
+      });
+      return outcome;
     },
 
     async listLocalImages() {
@@ -175,7 +251,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
             throw new AdminApiError(
               unreachableNow ? 'ENGINE_UNAVAILABLE' : 'ENGINE_ERROR',
               `inspect of ${image}: ${describeEngineError(error)}`,
-              { statusCode: unreachableNow ? 503 : 500, cause: error },
+              { cause: error },
             );
           }
         }),
@@ -184,14 +260,18 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
 
     ping: pingEngine,
 
-    async close(timeoutMs) {
+    async drain(signal, at) {
       closing = true;
-      const timer = setTimeout(() => shutdown.abort(), timeoutMs);
-      timer.unref();
+      cancelAt = at;
+      waiting.clear();
+      queue.rejectWaiting(shuttingDown());
+      const onCancel = () => cancel.abort();
+      if (signal.aborted) onCancel();
+      else signal.addEventListener('abort', onCancel, { once: true });
       try {
         await queue.idle();
       } finally {
-        clearTimeout(timer);
+        signal.removeEventListener('abort', onCancel);
       }
     },
   };

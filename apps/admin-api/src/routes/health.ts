@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { RefreshService } from '../refresh/refresh-service.js';
+import type { RefreshService } from '../refresh/service.js';
 
 export interface HealthRoutesOptions {
   readonly service: RefreshService;

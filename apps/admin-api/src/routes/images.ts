@@ -1,7 +1,8 @@
 import { KNOWN_RUNTIMES } from '@molecule/registry';
+import { errorBodySchema } from '@molecule/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
-import type { RefreshService } from '../refresh/refresh-service.js';
-import { errorBody, localImage } from './schemas.js';
+import type { RefreshService } from '../refresh/service.js';
+import { localImage } from './schemas.js';
 
 export interface ImagesRoutesOptions {
   readonly service: RefreshService;
@@ -26,9 +27,9 @@ export const imagesRoutes: FastifyPluginAsync<ImagesRoutesOptions> = async (app,
             required: ['runtime', 'image', 'local'],
           },
         },
-        401: errorBody,
-        500: errorBody,
-        503: errorBody,
+        401: errorBodySchema,
+        500: errorBodySchema,
+        503: errorBodySchema,
       },
     },
     handler: async () => service.listLocalImages(),

@@ -1,8 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { isKnownRuntime, KNOWN_RUNTIMES, type Runtime } from '@molecule/registry';
-import type { FastifyPluginAsync } from 'fastify';
-import type { RefreshOutcome, RefreshService } from '../refresh/refresh-service.js';
-import { errorBody, refreshFailure, refreshResult } from './schemas.js';
+import { errorBodySchema } from '@molecule/service-kit';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AdminApiError, isAdminApiError } from '../errors.js';
+import { CallersGoneError } from '../refresh/queue.js';
+import type { RefreshOutcome } from '../refresh/result.js';
+import type { RefreshService } from '../refresh/service.js';
+import { refreshFailure, refreshResult } from './schemas.js';
 
 export interface RefreshRoutesOptions {
   readonly service: RefreshService;
@@ -14,6 +18,8 @@ interface RefreshQuery {
 }
 
 const NDJSON = 'application/x-ndjson';
+/** How much of an unknown runtime name is echoed back (SPEC: may be cut to 64 characters). */
+const ECHO_LIMIT = 64;
 
 function statusOf(outcome: RefreshOutcome): number {
   if (outcome.status === 'ok') return 200;
@@ -23,7 +29,31 @@ function statusOf(outcome: RefreshOutcome): number {
 function bodyOf(outcome: RefreshOutcome) {
   return outcome.status === 'ok'
     ? outcome.result
-    : { error: outcome.error, partial_result: outcome.partialResult };
+    : {
+        error: outcome.error,
+        code: outcome.status === 'engine-unavailable' ? 'ENGINE_UNAVAILABLE' : 'ENGINE_ERROR',
+        partial_result: outcome.partialResult,
+      };
+}
+
+/** The runtimes a `runtime` query asks for; 400 `UNKNOWN_RUNTIME` otherwise. */
+function runtimesOf(runtime: string): Runtime[] {
+  if (runtime === '') return [...KNOWN_RUNTIMES];
+  if (isKnownRuntime(runtime)) return [runtime];
+  const shown = runtime.length > ECHO_LIMIT ? `${runtime.slice(0, ECHO_LIMIT)}…` : runtime;
+  throw new AdminApiError('UNKNOWN_RUNTIME', `unknown runtime: ${shown}`, {
+    details: { known_runtimes: [...KNOWN_RUNTIMES] },
+  });
+}
+
+/** Aborts when the client goes away before its answer was written. */
+function callerSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  request.raw.once('aborted', () => gone.abort());
+  return gone.signal;
 }
 
 /** `POST /admin/workspace-images/refresh?runtime=<rt>&recreate=true|false` (SPEC). */
@@ -33,17 +63,13 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
       summary: 'Pull runtime images and recreate the ws-* containers that run them',
       description:
         'With `Accept: application/x-ndjson` the response streams one JSON object per line ' +
-        '(pull progress, removals) and ends with `{ "result": ... }`.',
+        '(pull progress, removals) and ends with `{ "result": ... }`. An identical refresh that ' +
+        'is already waiting is joined: both callers get its result.',
       security: [{ bearer: [] }],
       querystring: {
         type: 'object',
         properties: {
-          // Bounded so a huge value is a 400, never echoed back at length.
-          runtime: {
-            type: 'string',
-            maxLength: 64,
-            description: 'One runtime; empty or absent: all.',
-          },
+          runtime: { type: 'string', description: 'One runtime; empty or absent: all.' },
           recreate: { type: 'string', enum: ['true', 'false'], default: 'true' },
         },
         additionalProperties: true,
@@ -51,43 +77,41 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
       response: {
         200: refreshResult,
         400: {
-          type: 'object',
+          ...errorBodySchema,
           properties: {
-            error: { type: 'string' },
+            ...errorBodySchema.properties,
             known_runtimes: { type: 'array', items: { type: 'string' } },
           },
-          required: ['error'],
         },
-        401: errorBody,
-        429: errorBody,
+        401: errorBodySchema,
+        429: errorBodySchema,
         500: refreshFailure,
         503: {
           type: 'object',
-          properties: { ...refreshFailure.properties, code: { type: 'string' } },
-          required: ['error'],
+          properties: { ...refreshFailure.properties },
+          required: ['error', 'code'],
         },
       },
     },
     handler: async (request, reply) => {
       const { runtime = '', recreate = 'true' } = request.query;
-      let runtimes: Runtime[];
-      if (runtime === '') {
-        runtimes = [...KNOWN_RUNTIMES];
-      } else if (isKnownRuntime(runtime)) {
-        runtimes = [runtime];
-      } else {
-        return reply
-          .code(400)
-          .send({ error: `unknown runtime: ${runtime}`, known_runtimes: [...KNOWN_RUNTIMES] });
-      }
-      const refreshRequest = { runtimes, recreate: recreate === 'true' };
+      const refreshRequest = { runtimes: runtimesOf(runtime), recreate: recreate === 'true' };
       // Throws 429/503 before anything is sent, so those keep their status with NDJSON too.
-      service.assertAccepting();
+      service.assertAccepting(refreshRequest);
+      const caller = callerSignal(request, reply);
 
       if (!(request.headers.accept ?? '').includes(NDJSON)) {
-        // The refresh is not tied to this connection: a client that goes away does not
-        // leave a pull half-drained, the work finishes and the result is logged.
-        const outcome = await service.refresh(refreshRequest);
+        // The running refresh is not tied to this connection: a client that goes away does
+        // not leave a pull half-drained. A refresh still waiting is dropped if all its
+        // callers went (queue.ts).
+        let outcome: RefreshOutcome;
+        try {
+          outcome = await service.refresh(refreshRequest, { caller });
+        } catch (error) {
+          // Nobody is left to answer; the client closed the connection (nginx's 499).
+          if (error instanceof CallersGoneError) return reply.code(499).send();
+          throw error;
+        }
         return reply.code(statusOf(outcome)).send(bodyOf(outcome));
       }
 
@@ -95,20 +119,26 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
       const write = (line: object): void => {
         if (!stream.destroyed && stream.writable) stream.write(`${JSON.stringify(line)}\n`);
       };
-      service.refresh(refreshRequest, write).then(
+      service.refresh(refreshRequest, { onEvent: write, caller }).then(
         (outcome) => {
           if (outcome.status === 'ok') write({ result: outcome.result });
-          else
-            write({
-              result: outcome.partialResult,
-              error: outcome.error,
-              status: statusOf(outcome),
-            });
+          else {
+            const { partial_result: result, ...failure } = bodyOf(outcome) as {
+              partial_result: unknown;
+              error: string;
+              code: string;
+            };
+            write({ result, ...failure, status: statusOf(outcome) });
+          }
           stream.end();
         },
         (error: unknown) => {
-          request.log.error({ err: error }, 'refresh failed');
-          write({ error: 'refresh failed', status: 500 });
+          if (isAdminApiError(error)) {
+            write({ error: error.message, code: error.code, status: error.status });
+          } else {
+            request.log.error({ err: error }, 'refresh failed');
+            write({ error: 'refresh failed', code: 'INTERNAL', status: 500 });
+          }
           stream.end();
         },
       );

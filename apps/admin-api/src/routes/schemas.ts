@@ -1,11 +1,5 @@
 /** JSON schemas shared by the routes (also what @fastify/swagger publishes). */
 
-export const errorBody = {
-  type: 'object',
-  properties: { error: { type: 'string' }, code: { type: 'string' } },
-  required: ['error'],
-} as const;
-
 const names = { type: 'array', items: { type: 'string' } } as const;
 
 export const localImage = {
@@ -46,6 +40,10 @@ export const refreshResult = {
 
 export const refreshFailure = {
   type: 'object',
-  properties: { error: { type: 'string' }, partial_result: refreshResult },
-  required: ['error', 'partial_result'],
+  properties: {
+    error: { type: 'string' },
+    code: { type: 'string' },
+    partial_result: refreshResult,
+  },
+  required: ['error', 'code'],
 } as const;

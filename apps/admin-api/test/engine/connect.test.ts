@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseApiVersion, connectEngine, MAX_API_VERSION } from '../src/engine.js';
-import { type FakeEngine, startFakeEngine } from './helpers/fake-engine.js';
+import { chooseApiVersion, connectEngine, MAX_API_VERSION } from '../../src/engine/connect.js';
+import { type FakeEngine, startFakeEngine } from '../helpers/fake-engine.js';
 
 let engine: FakeEngine | undefined;
 afterEach(async () => {

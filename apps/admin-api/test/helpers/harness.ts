@@ -1,8 +1,12 @@
+import { Writable } from 'node:stream';
 import { createCredentialResolver } from '@molecule/registry-client';
-import { type App, buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createDocker } from '../../src/engine.js';
+import { createLogger, type RunningServer, serve } from '@molecule/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createDocker } from '../../src/engine/connect.js';
 import { createMetrics } from '../../src/metrics.js';
+import type { RefreshService } from '../../src/refresh/service.js';
 import { type FakeEngine, startFakeEngine } from './fake-engine.js';
 
 export const TOKEN = 'test-admin-token-0123456789';
@@ -11,12 +15,16 @@ export const REGISTRY_PASSWORD = 's3cret-registry-password';
 export const PREFIX = 'registry.example.test:5000/mirror/molecule';
 
 export interface Harness {
-  readonly app: App;
+  readonly app: FastifyInstance;
+  readonly service: RefreshService;
+  readonly config: Config;
   readonly engine: FakeEngine;
   /** Every log line written so far. */
   readonly logs: string[];
   readonly auth: { authorization: string };
   image(runtime: string): string;
+  /** Listens on a free port and shuts down (as the bin does) when `stop` resolves. */
+  serve(options: { graceMs: number; stop: Promise<string> }): Promise<RunningServer>;
   close(): Promise<void>;
 }
 
@@ -35,21 +43,51 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const logs: string[] = [];
-  const app = await buildApp(config, {
-    docker: createDocker(config.docker, '1.41'),
-    credentials: createCredentialResolver({ env: config.env }),
-    metrics: createMetrics({ defaultMetrics: false }),
-    logStream: { write: (line: string) => void logs.push(line) },
-    shutdownTimeoutMs: 2000,
+  const logger = createLogger({
+    service: 'admin-api',
+    level: config.logLevel,
+    pretty: false,
+    destination: new Writable({
+      write(chunk, _encoding, callback) {
+        logs.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((line) => line !== ''),
+        );
+        callback();
+      },
+    }),
   });
+  const { http, refreshService } = await buildApp(config, {
+    docker: createDocker(config.docker, '1.41'),
+    credentials: createCredentialResolver({ settings: config.registry }),
+    logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  let served: RunningServer | undefined;
   return {
-    app,
+    app: http,
+    service: refreshService,
+    config,
     engine,
     logs,
     auth: { authorization: `Bearer ${TOKEN}` },
     image: (runtime) => `${PREFIX}/workspace-template-${runtime}:latest`,
+    async serve({ graceMs, stop }) {
+      served = await serve({
+        app: http,
+        host: '127.0.0.1',
+        port: 0,
+        logger,
+        graceMs,
+        stop,
+        drain: (signal, cancelAt) => refreshService.drain(signal, cancelAt),
+      });
+      return served;
+    },
     async close() {
-      await app.close();
+      if (served !== undefined) await served.shutdown('test over');
+      else await http.close();
       await engine.close();
     },
   };

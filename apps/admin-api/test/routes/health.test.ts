@@ -67,6 +67,6 @@ describe('health, readiness, metrics, openapi', () => {
   it('unknown routes are 404 JSON', async () => {
     const response = await h.app.inject({ method: 'GET', url: '/nope' });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: 'not found' });
+    expect(response.json()).toEqual({ error: 'no route GET /nope', code: 'NOT_FOUND' });
   });
 });

@@ -1,3 +1,4 @@
+import { KNOWN_RUNTIMES } from '@molecule/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newImageId } from '../helpers/fake-engine.js';
 import {
@@ -34,7 +35,7 @@ describe('authentication', () => {
     for (const url of [`${URL}?runtime=../../etc`, `${URL}?recreate=maybe`, URL]) {
       const response = await h.app.inject({ method: 'POST', url, headers });
       expect(response.statusCode).toBe(401);
-      expect(response.json()).toEqual({ error: 'unauthorized' });
+      expect(response.json()).toEqual({ error: 'unauthorized', code: 'UNAUTHORIZED' });
     }
     const list = await h.app.inject({ method: 'GET', url: '/admin/workspace-images', headers });
     expect(list.statusCode).toBe(401);
@@ -370,14 +371,31 @@ describe('concurrency', () => {
     }
   });
 
-  it('refuses refreshes beyond the queue limit with 429', async () => {
+  it('refuses distinct refreshes beyond the queue limit with 429', async () => {
     await h.close();
     h = await startHarness({ ADMIN_API_REFRESH_QUEUE_LIMIT: '2' });
+    for (const runtime of KNOWN_RUNTIMES) h.engine.pulls.set(h.image(runtime), { delayMs: 150 });
+    const responses = await Promise.all(
+      KNOWN_RUNTIMES.slice(0, 6).map((runtime) => refresh(`?runtime=${runtime}&recreate=false`)),
+    );
+    const statuses = responses.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    expect(responses.find((r) => r.statusCode === 429)?.json()).toMatchObject({
+      code: 'TOO_MANY_REFRESHES',
+    });
+  });
+
+  it('joins identical waiting refreshes: every caller gets the one result, the engine pulls once more', async () => {
+    await h.close();
+    h = await startHarness({ ADMIN_API_REFRESH_QUEUE_LIMIT: '1' });
     h.engine.pulls.set(h.image('codex'), { delayMs: 150 });
     const responses = await Promise.all(
       Array.from({ length: 6 }, () => refresh('?runtime=codex&recreate=false')),
     );
-    const statuses = responses.map((r) => r.statusCode).sort();
-    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    // The first ran at once; the five behind it were one job.
+    expect(h.engine.events.filter((e) => e === `pulled ${h.image('codex')}`)).toHaveLength(2);
+    const [, ...joined] = responses.map((r) => r.json());
+    for (const body of joined) expect(body).toEqual(joined[0]);
   });
 });

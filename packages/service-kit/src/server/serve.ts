@@ -23,8 +23,11 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** The whole shutdown's bound, from the signal to the last connection closed. */
   readonly graceMs: number;
-  /** Stops taking work and lets in-flight work end; cancel what is left when `signal` aborts. */
-  readonly drain?: (signal: AbortSignal) => Promise<void>;
+  /**
+   * Stops taking work and lets in-flight work end; cancels what is left when `signal` aborts,
+   * which it does at `cancelAt` (epoch ms), a margin before the grace ends.
+   */
+  readonly drain?: (signal: AbortSignal, cancelAt: number) => Promise<void>;
   /** Resolves when the service should stop. Default: the first SIGTERM or SIGINT. */
   readonly stop?: Promise<string>;
 }
@@ -60,10 +63,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger.info({ reason, graceMs }, 'shutting down');
     markShuttingDown(app);
     const cancel = new AbortController();
-    const cancelTimer = setTimeout(
-      () => cancel.abort(),
-      Math.max(0, graceMs - cancelMarginMs(graceMs)),
-    );
+    const cancelInMs = Math.max(0, graceMs - cancelMarginMs(graceMs));
+    const cancelTimer = setTimeout(() => cancel.abort(), cancelInMs);
     let cut = false;
     let hardTimer: NodeJS.Timeout | undefined;
     const hardDeadline = new Promise<void>((resolve) => {
@@ -81,10 +82,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
     try {
       await Promise.race([
-        (options.drain?.(cancel.signal) ?? Promise.resolve()).catch((error: unknown) => {
-          failed = true;
-          logger.error({ err: error }, 'draining in-flight work failed');
-        }),
+        (options.drain?.(cancel.signal, started + cancelInMs) ?? Promise.resolve()).catch(
+          (error: unknown) => {
+            failed = true;
+            logger.error({ err: error }, 'draining in-flight work failed');
+          },
+        ),
         hardDeadline,
       ]);
       await Promise.race([closing, hardDeadline]);
