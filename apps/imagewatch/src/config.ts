@@ -3,7 +3,7 @@
  * start and returns a frozen, typed value; a bad value throws `ConfigError` naming the
  * variable (the CLI turns that into exit code 2).
  *
- * Contract: SPEC.md "apps/imagewatch".
+ * Contract: the product contract (SPEC), "apps/imagewatch".
  */
 import { join, resolve } from 'node:path';
 import {

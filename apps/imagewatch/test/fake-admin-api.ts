@@ -1,5 +1,5 @@
 /**
- * A small fake admin-api (node:http on 127.0.0.1, port 0) speaking the SPEC.md contract:
+ * A small fake admin-api (node:http on 127.0.0.1, port 0) speaking the product contract (SPEC):
  * `POST /admin/workspace-images/refresh` and `GET /admin/workspace-images` with bearer auth.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

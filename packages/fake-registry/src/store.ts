@@ -1,3 +1,4 @@
+import { isValidTag } from '@molecule/registry';
 import { isDigest, sha256Digest } from './digest.js';
 
 export interface StoredManifest {
@@ -15,14 +16,13 @@ interface Repository {
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 export const REPOSITORY_PATTERN = `${COMPONENT}(?:/${COMPONENT})*`;
 const REPOSITORY = new RegExp(`^${REPOSITORY_PATTERN}$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
 
 export function isRepositoryName(name: string): boolean {
   return REPOSITORY.test(name);
 }
 
 export function isTag(tag: string): boolean {
-  return TAG.test(tag);
+  return isValidTag(tag);
 }
 
 /** Blobs (shared by all repositories, as if mounted) and manifests linked to repositories. */

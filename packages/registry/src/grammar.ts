@@ -57,6 +57,15 @@ export function digestProblem(digest: string): string | undefined {
 }
 
 /**
+ * True for a valid tag (`[\w][\w.-]{0,127}`, the distribution reference grammar).
+ *
+ * @example isValidTag('latest') // true
+ */
+export function isValidTag(value: string): boolean {
+  return TAG.test(value);
+}
+
+/**
  * Whether `value` is `sha256:<64 lowercase hex>`.
  *
  * @example isSha256Digest(`sha256:${'a'.repeat(64)}`) // true

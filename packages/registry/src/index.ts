@@ -10,7 +10,7 @@ export {
   RegistryCoreError,
   UnknownRuntimeError,
 } from './errors.js';
-export { isSha256Digest } from './grammar.js';
+export { isSha256Digest, isValidTag } from './grammar.js';
 export {
   defaultImage,
   pinnedImage,

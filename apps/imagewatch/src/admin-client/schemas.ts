@@ -1,5 +1,5 @@
 /**
- * admin-api's answers, parsed at the boundary. Contract: SPEC.md "apps/admin-api"
+ * admin-api's answers, parsed at the boundary. Contract: the product contract (SPEC), "apps/admin-api"
  * (`POST /admin/workspace-images/refresh`, `GET /admin/workspace-images`); additive fields
  * are allowed and kept.
  */

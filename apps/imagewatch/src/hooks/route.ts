@@ -1,5 +1,5 @@
 /**
- * `POST /hooks/registry`: registry push notifications (SPEC.md "apps/imagewatch").
+ * `POST /hooks/registry`: registry push notifications (the product contract (SPEC), "apps/imagewatch").
  *
  * - distribution envelopes and Harbor webhooks (Default or CloudEvents format, told apart by
  *   shape: hook-formats.ts), `Authorization: Bearer <IMAGE_WATCH_HOOK_TOKEN>` (checked before

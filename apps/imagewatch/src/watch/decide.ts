@@ -2,7 +2,7 @@
  * What to do with one watched reference on one tick: pure functions, no I/O. The watcher
  * gathers the facts (seen digest, remote digest, local image) and acts on the decision.
  *
- * Contract: SPEC.md "apps/imagewatch" — seed on first sight unless the host runs a different
+ * Contract: the product contract (SPEC), "apps/imagewatch" — seed on first sight unless the host runs a different
  * digest, refresh on a move, keep the old seen digest when a refresh fails, report only in
  * monitor-only mode.
  */

@@ -11,7 +11,7 @@
  * Harbor's formatters: https://github.com/goharbor/harbor/tree/main/src/pkg/notifier/formats
  * (payload model: src/pkg/notifier/model/event.go).
  */
-import { parseImageReference } from '@molecule/registry';
+import { isValidTag, parseImageReference } from '@molecule/registry';
 import { z } from 'zod';
 import type { HookMatcher, HookParseResult, HookVerdict } from '../matcher.js';
 import { describeIssue } from './schema-issue.js';
@@ -143,10 +143,9 @@ function verdictsOf(
  * Harbor repeats the digest in `tag` for a push by digest; that is no tag. The tag grammar:
  * https://github.com/distribution/reference/blob/main/reference.go
  */
-const TAG = /^\w[\w.-]{0,127}$/;
 
 function tagOf(tag: string | null | undefined): string | undefined {
-  return tag && TAG.test(tag) ? tag : undefined;
+  return tag && isValidTag(tag) ? tag : undefined;
 }
 
 /** `<host>/<path>:<tag>` or `<host>/<path>@<digest>` → its parts (none when unparsable). */
