@@ -5,13 +5,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { CredentialResolver } from '@molecule/registry-client';
-import {
-  bearerAuthHook,
-  createHttpApp,
-  type Logger,
-  metricsRoute,
-  registerErrorHandlers,
-} from '@molecule/service-kit';
+import { bearerAuthHook, createServiceApp, type Logger } from '@molecule/service-kit';
 import type Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import packageJson from '../package.json' with { type: 'json' };
@@ -44,8 +38,28 @@ export interface AdminApp {
  */
 export async function buildApp(config: Config, deps: AppDeps): Promise<AdminApp> {
   const { logger, metrics } = deps;
-  const http = createHttpApp({ logger });
-  registerErrorHandlers(http, classifyError);
+  const http = await createServiceApp({
+    logger,
+    classifyError,
+    metrics: metrics.registry,
+    // First, so the OpenAPI document sees every route.
+    first: async (app) => {
+      await app.register(swagger, {
+        openapi: {
+          openapi: '3.0.3',
+          info: {
+            title: '@molecule/admin-api',
+            description:
+              'Pulls workspace template images through the Docker engine and recreates ws-* ' +
+              `containers. Registry: ${config.registry.prefix}` +
+              (deps.engineApiVersion ? `; Engine API v${deps.engineApiVersion}.` : '.'),
+            version: packageJson.version,
+          },
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        },
+      });
+    },
+  });
   const refreshService = createRefreshService({
     docker: deps.docker,
     credentials: deps.credentials,
@@ -71,22 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<AdminApp>
     );
   });
 
-  await http.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: '@molecule/admin-api',
-        description:
-          'Pulls workspace template images through the Docker engine and recreates ws-* ' +
-          `containers. Registry: ${config.registry.prefix}` +
-          (deps.engineApiVersion ? `; Engine API v${deps.engineApiVersion}.` : '.'),
-        version: packageJson.version,
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
   await http.register(healthRoutes, { service: refreshService });
-  await http.register(metricsRoute, { registry: metrics.registry });
   await http.register(async (admin) => {
     // Authentication first, on every /admin/* route, before parsing or validation.
     admin.addHook('onRequest', bearerAuthHook(config.adminToken, 'admin-api'));

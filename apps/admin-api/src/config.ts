@@ -5,6 +5,7 @@ import {
   choiceVariable,
   durationVariable,
   type Env,
+  fromPackageConfig,
   integerVariable,
   type LogLevel,
   loadEnv,
@@ -139,13 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
       'is required: the service refuses to start without an admin token',
     );
   }
-  let registry: RegistrySettings;
-  try {
-    registry = loadRegistrySettings(env);
-  } catch (error) {
-    if (!isRegistryConfigError(error)) throw error;
-    throw new ConfigError(error.variable, error.message, { cause: error });
-  }
+  const registry = fromPackageConfig(() => loadRegistrySettings(env), isRegistryConfigError);
   return Object.freeze({
     host: values.ADMIN_API_HOST ?? '127.0.0.1',
     port: values.ADMIN_API_PORT,

@@ -3,7 +3,7 @@
  * raises on purpose and their statuses are this table, and callers branch on `code`, never on
  * the message. Messages never carry secrets.
  */
-import type { ClassifyError } from '@molecule/service-kit';
+import { defineHttpErrors } from '@molecule/service-kit';
 
 /** Stable codes of admin-api's own HTTP errors, with their status. */
 export const HTTP_ERROR_STATUS = {
@@ -20,42 +20,12 @@ export const HTTP_ERROR_STATUS = {
 
 export type AdminApiErrorCode = keyof typeof HTTP_ERROR_STATUS;
 
-const kAdminApiError = Symbol.for('@molecule/admin-api.AdminApiError');
+const registry = defineHttpErrors({ name: 'AdminApiError', statuses: HTTP_ERROR_STATUS });
 
-/** An error admin-api answers a request with on purpose. */
-export class AdminApiError extends Error {
-  override name = 'AdminApiError';
-  readonly code: AdminApiErrorCode;
-  /** Extra fields of the error body (e.g. `known_runtimes`, `partial_result`). */
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(
-    code: AdminApiErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    Object.defineProperty(this, kAdminApiError, { value: true });
-    this.code = code;
-    this.details = options.details ?? {};
-  }
-
-  get status(): number {
-    return HTTP_ERROR_STATUS[this.code];
-  }
-}
-
+/** An error admin-api answers a request with on purpose (`code`, `status`, body `details`). */
+export const AdminApiError = registry.HttpError;
+export type AdminApiError = InstanceType<typeof AdminApiError>;
 /** `instanceof` that also holds across duplicate copies of this module (bundled vs source). */
-export function isAdminApiError(value: unknown): value is AdminApiError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[kAdminApiError] === true
-  );
-}
-
+export const isAdminApiError = registry.isHttpError;
 /** The app's classifier for the kit's one error handler. */
-export const classifyError: ClassifyError = (error) =>
-  isAdminApiError(error)
-    ? { status: error.status, body: { error: error.message, code: error.code, ...error.details } }
-    : undefined;
+export const classifyError = registry.classifyError;

@@ -3,6 +3,7 @@
  * bounded shutdown (in-flight refresh answered, waiting ones 503, a hanging pull cancelled).
  */
 import { request } from 'node:http';
+import { manualStop } from '@molecule/service-kit/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, TOKEN } from './helpers/harness.js';
 
@@ -20,14 +21,6 @@ async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function stopper() {
-  let fire!: (reason: string) => void;
-  const stop = new Promise<string>((resolve) => {
-    fire = resolve;
-  });
-  return { stop, fire };
 }
 
 function post(port: number, path: string, accept = 'application/json') {
@@ -80,7 +73,7 @@ describe('lifecycle', () => {
 
   it('shutdown lets the in-flight refresh finish and answers it, answers waiting ones 503 SHUTTING_DOWN, exits 0', async () => {
     h.engine.pulls.set(h.image('codex'), { delayMs: 300 });
-    const { stop, fire } = stopper();
+    const { stop, fire } = manualStop();
     const server = await h.serve({ graceMs: 5_000, stop });
     const { port } = server.address;
     const inflight = post(port, '/admin/workspace-images/refresh?runtime=codex&recreate=false');
@@ -102,7 +95,7 @@ describe('lifecycle', () => {
   it('a pull that outlives the grace is cancelled and reported as aborted, not as an engine failure; exit 0 in time', async () => {
     h.engine.pulls.set(h.image('codex'), { hang: true });
     h.engine.addContainer('ws-a', h.image('codex'));
-    const { stop, fire } = stopper();
+    const { stop, fire } = manualStop();
     const graceMs = 1_500;
     const server = await h.serve({ graceMs, stop });
     const inflight = post(server.address.port, '/admin/workspace-images/refresh?runtime=codex');

@@ -6,12 +6,7 @@
  */
 
 import type { RegistryClient } from '@molecule/registry-client';
-import {
-  createHttpApp,
-  type Logger,
-  metricsRoute,
-  registerErrorHandlers,
-} from '@molecule/service-kit';
+import { createServiceApp, type Logger } from '@molecule/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { AdminClient } from './admin-client/client.js';
 import type { ImagewatchConfig } from './config.js';
@@ -71,10 +66,8 @@ export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise
     ...(deps.hookCoalesceMs === undefined ? {} : { coalesceMs: deps.hookCoalesceMs }),
   });
 
-  const http = createHttpApp({ logger });
-  registerErrorHandlers(http, classifyError);
+  const http = await createServiceApp({ logger, classifyError, metrics: metrics.registry });
   await http.register(healthRoute, { watcher });
-  await http.register(metricsRoute, { registry: metrics.registry });
   if (config.hookToken !== undefined || config.githubSecret !== undefined) {
     await http.register(hooksRoute, {
       hookToken: config.hookToken,

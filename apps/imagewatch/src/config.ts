@@ -19,6 +19,7 @@ import {
   ConfigError,
   durationVariable,
   type Env,
+  fromPackageConfig,
   httpUrlVariable,
   integerVariable,
   type LogLevel,
@@ -137,13 +138,7 @@ export const EnvSchema = z.object({
  */
 export function loadConfig(env: Env = process.env): ImagewatchConfig {
   const values = loadEnv(EnvSchema, env);
-  let registry: RegistrySettings;
-  try {
-    registry = loadRegistrySettings(env);
-  } catch (error) {
-    if (!isRegistryConfigError(error)) throw error;
-    throw new ConfigError(error.variable, error.message, { cause: error });
-  }
+  const registry = fromPackageConfig(() => loadRegistrySettings(env), isRegistryConfigError);
   if (values.IMAGE_AUTO_REFRESH && values.MOLECULE_ADMIN_TOKEN === undefined) {
     throw new ConfigError(
       'MOLECULE_ADMIN_TOKEN',

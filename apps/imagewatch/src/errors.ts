@@ -3,7 +3,7 @@
  * raises on purpose and their statuses are this table, and callers branch on `code`, never on
  * the message. Messages never contain secrets (tokens, passwords, Authorization headers).
  */
-import type { ClassifyError } from '@molecule/service-kit';
+import { defineHttpErrors } from '@molecule/service-kit';
 
 /** Stable codes of imagewatch's own HTTP errors, with their status. */
 export const HTTP_ERROR_STATUS = {
@@ -16,44 +16,14 @@ export const HTTP_ERROR_STATUS = {
 
 export type ImagewatchErrorCode = keyof typeof HTTP_ERROR_STATUS;
 
-const kImagewatchError = Symbol.for('@molecule/imagewatch.ImagewatchError');
+const registry = defineHttpErrors({ name: 'ImagewatchError', statuses: HTTP_ERROR_STATUS });
 
-/** An error imagewatch answers a request with on purpose. */
-export class ImagewatchError extends Error {
-  override name = 'ImagewatchError';
-  readonly code: ImagewatchErrorCode;
-  /** Extra fields of the error body (e.g. the current state of a rollout). */
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(
-    code: ImagewatchErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    Object.defineProperty(this, kImagewatchError, { value: true });
-    this.code = code;
-    this.details = options.details ?? {};
-  }
-
-  get status(): number {
-    return HTTP_ERROR_STATUS[this.code];
-  }
-}
-
-export function isImagewatchError(value: unknown): value is ImagewatchError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[kImagewatchError] === true
-  );
-}
-
+/** An error imagewatch answers a request with on purpose (`code`, `status`, body `details`). */
+export const ImagewatchError = registry.HttpError;
+export type ImagewatchError = InstanceType<typeof ImagewatchError>;
+export const isImagewatchError = registry.isHttpError;
 /** The app's classifier for the kit's one error handler. */
-export const classifyError: ClassifyError = (error) =>
-  isImagewatchError(error)
-    ? { status: error.status, body: { error: error.message, code: error.code, ...error.details } }
-    : undefined;
+export const classifyError = registry.classifyError;
 
 /** Why a call to admin-api failed. */
 export type AdminCallErrorCode =

@@ -1,33 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '@molecule/service-kit';
+import { memoryLogger as kitMemoryLogger } from '@molecule/service-kit/testing';
 
 /** A JSON logger writing into memory, so tests can read (and search for secrets in) the logs. */
-export function memoryLogger(level = 'debug'): {
-  logger: Logger;
-  lines: () => Array<Record<string, unknown>>;
-  text: () => string;
-} {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      chunks.push(String(chunk));
-      callback();
-    },
-  });
-  const logger = createLogger({ service: 'imagewatch', level, destination, pretty: false });
-  const text = () => chunks.join('');
-  return {
-    logger,
-    text,
-    lines: () =>
-      text()
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+export function memoryLogger(level = 'debug') {
+  return kitMemoryLogger({ service: 'imagewatch', level });
 }
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {

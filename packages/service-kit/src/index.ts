@@ -24,7 +24,13 @@ export {
   type HttpErrorBody,
   registerErrorHandlers,
 } from './http/error-handlers.js';
+export {
+  defineHttpErrors,
+  type HttpError,
+  type HttpErrorOptions,
+} from './http/http-errors.js';
 export { type MetricsRouteOptions, metricsRoute } from './http/metrics-route.js';
+export { createServiceApp, type ServiceAppOptions } from './http/service-app.js';
 export { createLimiter, type Limiter, mapLimit } from './limiter.js';
 export {
   createLogger,
@@ -36,6 +42,7 @@ export {
   redactUrl,
   serializeRequest,
 } from './logger.js';
+export { fromPackageConfig } from './package-config.js';
 export {
   cancelMarginMs,
   type RunningServer,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bearerAuthHook } from '../src/http/bearer-hook.js';
 import { createHttpApp, markShuttingDown } from '../src/http/create-http-app.js';
 import { registerErrorHandlers } from '../src/http/error-handlers.js';
-import { memoryLogger } from './log-sink.js';
+import { memoryLogger } from '../src/testing.js';
 
 class TeapotError extends Error {
   readonly code = 'TEAPOT';

@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createHttpApp } from '../src/http/create-http-app.js';
 import { cancelMarginMs, serve } from '../src/server/serve.js';
-import { memoryLogger } from './log-sink.js';
+import { manualStop, memoryLogger } from '../src/testing.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,14 +20,6 @@ function get(port: number, path: string, agent: Agent): Promise<{ status: number
   });
 }
 
-function controllableStop() {
-  let fire!: (reason: string) => void;
-  const stop = new Promise<string>((resolve) => {
-    fire = resolve;
-  });
-  return { stop, fire };
-}
-
 describe('serve', () => {
   it('drains in-flight work, closes idle and busy keep-alive sockets, and exits 0 in time', async () => {
     const log = memoryLogger();
@@ -41,7 +33,7 @@ describe('serve', () => {
       return { done: true };
     });
     app.get('/fast', async () => ({ ok: true }));
-    const { stop, fire } = controllableStop();
+    const { stop, fire } = manualStop();
     let drainSignal: AbortSignal | undefined;
     const server = await serve({
       app,
@@ -84,7 +76,7 @@ describe('serve', () => {
       await cancelledNow;
       return { cancelled: true };
     });
-    const { stop, fire } = controllableStop();
+    const { stop, fire } = manualStop();
     const graceMs = 1_500;
     const server = await serve({
       app,
@@ -118,7 +110,7 @@ describe('serve', () => {
     const log = memoryLogger();
     const app = createHttpApp({ logger: log.logger });
     app.get('/stuck', () => new Promise(() => {}));
-    const { stop, fire } = controllableStop();
+    const { stop, fire } = manualStop();
     const server = await serve({
       app,
       host: '127.0.0.1',

@@ -135,6 +135,16 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
     message: `pull of ${options.image} aborted: the service is shutting down`,
     status: undefined,
   });
+  const engineFailure = (
+    error: unknown,
+    what: 'refused' | 'interrupted',
+    status: number | undefined,
+  ): PullOutcome => ({
+    ok: false,
+    code: isEngineUnreachable(error) ? 'ENGINE_UNAVAILABLE' : 'PULL_FAILED',
+    message: `pull of ${options.image} ${what}: ${describeEngineError(error)}`,
+    status,
+  });
   /** Our own timeout or signal, before anything the engine said. */
   const cutShort = (): PullOutcome | undefined =>
     timedOut ? timeoutOutcome() : options.signal?.aborted ? abortedOutcome() : undefined;
@@ -147,14 +157,7 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
         query,
       )) as Readable;
     } catch (error) {
-      const own = cutShort();
-      if (own !== undefined) return own;
-      return {
-        ok: false,
-        code: isEngineUnreachable(error) ? 'ENGINE_UNAVAILABLE' : 'PULL_FAILED',
-        message: `pull of ${options.image} refused: ${describeEngineError(error)}`,
-        status: engineStatusOf(error),
-      };
+      return cutShort() ?? engineFailure(error, 'refused', engineStatusOf(error));
     }
 
     const tracker = new LayerTracker();
@@ -206,14 +209,7 @@ export async function pullImage(docker: Docker, options: PullOptions): Promise<P
       }
       handleLine(buffer);
     } catch (error) {
-      const own = cutShort();
-      if (own !== undefined) return own;
-      return {
-        ok: false,
-        code: isEngineUnreachable(error) ? 'ENGINE_UNAVAILABLE' : 'PULL_FAILED',
-        message: `pull of ${options.image} interrupted: ${describeEngineError(error)}`,
-        status: undefined,
-      };
+      return cutShort() ?? engineFailure(error, 'interrupted', undefined);
     }
     const own = cutShort();
     if (own !== undefined) return own;

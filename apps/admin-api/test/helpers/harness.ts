@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { createCredentialResolver } from '@molecule/registry-client';
-import { createLogger, type RunningServer, serve } from '@molecule/service-kit';
+import { type RunningServer, serve } from '@molecule/service-kit';
+import { memoryLogger } from '@molecule/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -20,7 +20,7 @@ export interface Harness {
   readonly config: Config;
   readonly engine: FakeEngine;
   /** Every log line written so far. */
-  readonly logs: string[];
+  readonly logs: readonly string[];
   readonly auth: { authorization: string };
   image(runtime: string): string;
   /** Listens on a free port and shuts down (as the bin does) when `stop` resolves. */
@@ -42,22 +42,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     DOCKER_CONFIG: '/nonexistent-docker-config',
     ...env,
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    service: 'admin-api',
-    level: config.logLevel,
-    pretty: false,
-    destination: new Writable({
-      write(chunk, _encoding, callback) {
-        logs.push(
-          ...String(chunk)
-            .split('\n')
-            .filter((line) => line !== ''),
-        );
-        callback();
-      },
-    }),
-  });
+  const log = memoryLogger({ service: 'admin-api', level: config.logLevel });
+  const { logger } = log;
   const { http, refreshService } = await buildApp(config, {
     docker: createDocker(config.docker, '1.41'),
     credentials: createCredentialResolver({ settings: config.registry }),
@@ -70,7 +56,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     service: refreshService,
     config,
     engine,
-    logs,
+    get logs() {
+      return log
+        .text()
+        .split('\n')
+        .filter((line) => line !== '');
+    },
     auth: { authorization: `Bearer ${TOKEN}` },
     image: (runtime) => `${PREFIX}/workspace-template-${runtime}:latest`,
     async serve({ graceMs, stop }) {
