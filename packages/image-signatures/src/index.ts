@@ -19,6 +19,7 @@ export {
   SIMPLE_SIGNING_LAYER,
   signatureTag,
 } from './media-types.js';
+export { createRegistrySignatureSource } from './registry-signature-source.js';
 export {
   type Env,
   parseSignaturePolicy,

@@ -28,7 +28,7 @@ export interface SignaturePolicy {
 }
 
 /**
- * The signed-image gate's configuration, from the environment (SPEC.md "Signed-image gate"):
+ * The signed-image gate's configuration, from the environment (the product contract (SPEC), "Signed-image gate"):
  *
  * - `MOLECULE_IMAGE_SIGNING_KEYS`: keys, read now (see `loadSigningKeys`).
  * - `MOLECULE_IMAGE_SIGNATURES`: `enforce` (default with keys), `warn`, `off` (default

@@ -1,7 +1,8 @@
 /**
  * How verification reads the registry: one repository (the image's own, with the same
- * credentials), three calls. The real implementation sits on `@molecule/registry-client`;
- * tests use fakes. Signatures kept in another repository are out of reach by design.
+ * credentials), three calls. `createRegistrySignatureSource` puts it on
+ * `@molecule/registry-client`; tests use fakes. Signatures kept in another repository are out
+ * of reach by design.
  *
  * Expected absences are values (`undefined` on 404). Every other failure (network, 401, 5xx,
  * a digest that does not match) is thrown, and verification lets it through unchanged: a

@@ -104,6 +104,7 @@ export function redactTarget(target: string): string {
 
 /** Reason phrases for the statuses registries use, so messages read `401 Unauthorized`. */
 export const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: 'OK',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

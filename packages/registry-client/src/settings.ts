@@ -5,7 +5,7 @@
  * service refuses to start instead of, say, pulling anonymously hours later because a
  * password was missing.
  *
- * Contract: SPEC.md "Inputs that must be refused at start".
+ * Contract: the product contract (SPEC), "Inputs that must be refused at start".
  */
 import { readFileSync } from 'node:fs';
 import {

@@ -7,9 +7,9 @@ export interface ResponseContext {
   readonly method: string;
   /** The registry host as configured (credentials are looked up under it). */
   readonly registryHost: string;
-  readonly kind: 'ping' | 'token' | 'manifest';
+  readonly kind: 'ping' | 'token' | 'manifest' | 'blob' | 'referrers';
   readonly credential: RegistryCredential;
-  /** `repository:tag` or `repository@digest`, for manifest requests. */
+  /** `repository:tag` or `repository@digest`, for requests about a repository. */
   readonly reference?: string;
 }
 
@@ -81,6 +81,10 @@ function notFoundHint(context: ResponseContext): string {
   switch (context.kind) {
     case 'manifest':
       return `manifest unknown; check that ${context.reference ?? 'the image'} exists on ${context.registryHost}`;
+    case 'blob':
+      return `blob unknown; check that ${context.reference ?? 'the blob'} exists in that repository on ${context.registryHost}`;
+    case 'referrers':
+      return `${context.registryHost} has no referrers API for ${context.reference ?? 'the image'}`;
     case 'token':
       return `token endpoint not found; check the realm in ${context.registryHost}'s WWW-Authenticate challenge`;
     case 'ping':

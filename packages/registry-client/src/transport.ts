@@ -247,6 +247,9 @@ async function readCapped(
     });
   const declared = Number(headerValue(response.headers['content-length']));
   if (method !== 'HEAD' && Number.isFinite(declared) && declared > request.maxBodyBytes) {
+    // Destroying an unread body emits undici's "Request aborted" on it; with no reader
+    // attached that would be an uncaught exception, so it is observed and dropped here.
+    response.body.once('error', () => undefined);
     response.body.destroy();
     throw tooLarge();
   }
