@@ -155,11 +155,17 @@ async function rssOfService(syntheticRefs: number, waitTicks: number): Promise<n
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let ticks = 0;
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
   child.stdout.on('data', (chunk) => {
     ticks += String(chunk).split('"msg":"tick done"').length - 1;
   });
   const deadline = Date.now() + 120_000;
   while (ticks < waitTicks) {
+    if (exited !== undefined)
+      throw new Error(`service exited with ${exited} before ${waitTicks} ticks`);
     if (Date.now() > deadline) throw new Error('service did not tick');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -6,7 +6,7 @@
  * What one check does is `reference-check.ts`; this file only decides when checks run.
  */
 import type { RegistryClient } from '@molecule/registry-client';
-import { createLimiter } from '@molecule/service-kit';
+import { createLimiter, mapLimit } from '@molecule/service-kit';
 import type { Logger } from 'pino';
 import type { AdminClient } from '../admin-client/client.js';
 import type { ImagewatchConfig, WatchTarget } from '../config.js';
@@ -138,7 +138,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     const tickStart = now();
     lastTickAt = tickStart;
     const endTimer = metrics.tickDuration.startTimer();
-    const results = await Promise.all(targets.map((target) => scheduleCheck(target, true)));
+    const results = await mapLimit(targets, config.concurrency, (target) =>
+      scheduleCheck(target, true),
+    );
     await store.flush();
     endTimer();
     const resolved = results.filter((r) => r.remote?.kind === 'resolved').length;
