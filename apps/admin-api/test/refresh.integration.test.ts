@@ -179,5 +179,53 @@ describe.skipIf(gate.skip).each(['htpasswd', 'token'] as const)(
       expect(list.find((e: { runtime: string }) => e.runtime === 'codex').local.digest).toBe(v2);
       expect(list.find((e: { runtime: string }) => e.runtime === 'autogen').local).toBeNull();
     }, 120_000);
+
+    it('refreshes to a digest: pulls it, tags it as :latest, keeps containers on it, rolls back; unknown digests and stale epochs change nothing', async () => {
+      const v1 = await push('crewai', `${auth}-crewai-v1`);
+      const v2 = await push('crewai', `${auth}-crewai-v2`);
+      const latest = `${prefix}/workspace-template-crewai:latest`;
+      const at = (digest: string, epoch?: number) =>
+        app.inject({
+          method: 'POST',
+          url: `/admin/workspace-images/refresh?runtime=crewai&digest=${digest}`,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(epoch === undefined ? {} : { 'x-rollout-epoch': String(epoch) }),
+          },
+        });
+      // The tag says v2; pulling v1 by digest makes :latest v1 on this engine.
+      const first = await at(v1, 3);
+      expect(first.json()).toMatchObject({ pulled: ['crewai'], failed: [] });
+      const local = await docker.getImage(latest).inspect();
+      expect(local.RepoDigests).toContain(`${prefix}/workspace-template-crewai@${v1}`);
+      expect(first.json().images.crewai.digest).toBe(v1);
+
+      await createWorkspace(docker, 'ws-crewai-on-v1', latest);
+      const again = await at(v1, 3);
+      expect(again.json()).toMatchObject({ recreated: [], unchanged: ['ws-crewai-on-v1'] });
+
+      const forward = await at(v2, 4);
+      expect(forward.json()).toMatchObject({ pulled: ['crewai'], recreated: ['ws-crewai-on-v1'] });
+      expect((await docker.getImage(latest).inspect()).RepoDigests).toContain(
+        `${prefix}/workspace-template-crewai@${v2}`,
+      );
+
+      await createWorkspace(docker, 'ws-crewai-on-v2', latest);
+      const unknown = `sha256:${'0'.repeat(64)}`;
+      const missing = await at(unknown, 4);
+      expect(missing.json()).toMatchObject({ pulled: [], failed: ['crewai'], recreated: [] });
+      expect(await exists(docker, 'ws-crewai-on-v2')).toBe(true);
+
+      const before = (await docker.getImage(latest).inspect()).Id;
+      const stale = await at(v1, 2);
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json()).toMatchObject({ code: 'STALE_EPOCH', epoch: 4 });
+      expect((await docker.getImage(latest).inspect()).Id).toBe(before);
+      expect(await exists(docker, 'ws-crewai-on-v2')).toBe(true);
+
+      const back = await at(v1, 5);
+      expect(back.json()).toMatchObject({ pulled: ['crewai'], recreated: ['ws-crewai-on-v2'] });
+      expect(back.json().images.crewai.digest).toBe(v1);
+    }, 120_000);
   },
 );

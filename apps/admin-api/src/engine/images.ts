@@ -37,3 +37,37 @@ export async function inspectLocalImage(docker: Docker, image: string): Promise<
     throw error;
   }
 }
+
+/**
+ * True when the engine's copy of `image` (`<repository>@<digest>`) lists exactly that
+ * `<repository>@<digest>` in its RepoDigests (an image may carry several for one repository).
+ */
+export async function holdsDigest(docker: Docker, image: string, digest: string): Promise<boolean> {
+  const reference = parseImageReference(image);
+  const wanted = `${reference.domain}/${reference.path}@${digest}`;
+  try {
+    const info = await docker.getImage(image).inspect();
+    return (info.RepoDigests ?? []).some((entry) => {
+      try {
+        const parsed = parseImageReference(entry);
+        return `${parsed.domain}/${parsed.path}@${parsed.digest}` === wanted;
+      } catch {
+        return false;
+      }
+    });
+  } catch (error) {
+    if (engineStatusOf(error) === 404) return false;
+    throw error;
+  }
+}
+
+/**
+ * Tags the engine's `source` image as `target` (`repo:tag`): after a pull by digest, the
+ * runtime's `:latest` reference the platform starts containers from points at that image.
+ */
+export async function tagImage(docker: Docker, source: string, target: string): Promise<void> {
+  const reference = parseImageReference(target);
+  await docker
+    .getImage(source)
+    .tag({ repo: `${reference.domain}/${reference.path}`, tag: reference.tag ?? 'latest' });
+}

@@ -6,7 +6,7 @@ export type RefreshEvent =
   | { event: 'queued'; waiting: number }
   /** This request joined an identical one that was already waiting: one result for both. */
   | { event: 'joined' }
-  | { event: 'started'; runtimes: Runtime[]; recreate: boolean }
+  | { event: 'started'; runtimes: Runtime[]; recreate: boolean; digest?: string }
   | ({ event: 'pull-progress'; runtime: Runtime } & PullProgressBody)
   | { event: 'pulled'; runtime: Runtime; image_id: string; digest: string | null }
   | { event: 'pull-failed'; runtime: Runtime; code: string; error: string }

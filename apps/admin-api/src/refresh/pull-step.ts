@@ -1,10 +1,16 @@
-import { type Env, KNOWN_RUNTIMES, type Runtime, runtimeImage } from '@molecule/registry';
+import {
+  type Env,
+  KNOWN_RUNTIMES,
+  pinnedImage,
+  type Runtime,
+  runtimeImage,
+} from '@molecule/registry';
 import { type CredentialResolver, dockerRegistryAuth } from '@molecule/registry-client';
 import { type Logger, mapLimit } from '@molecule/service-kit';
 import type Docker from 'dockerode';
 import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
 import { type PullProgress, pullImage } from '../engine/image-pull.js';
-import { inspectLocalImage, type LocalImage } from '../engine/images.js';
+import { holdsDigest, inspectLocalImage, type LocalImage, tagImage } from '../engine/images.js';
 import type { Metrics } from '../metrics.js';
 import type { EmitRefreshEvent } from './events.js';
 import type { RefreshError, RefreshErrorCode, RefreshResult, RefreshStage } from './result.js';
@@ -55,10 +61,15 @@ async function resolveRegistryAuth(options: PullStepOptions): Promise<RegistryAu
 /**
  * Pull each runtime's image (at most `pullConcurrency` at once) and verify the engine now
  * has it. Every runtime ends up in `pulled` or `failed`, both in KNOWN_RUNTIMES order.
+ *
+ * With `digest` (one runtime): pull `<repository>@<digest>`, check the engine's RepoDigests
+ * hold that digest, and tag it as the runtime's `:latest` reference, so every host that gets
+ * the same call runs the same bytes, whatever the tag did meanwhile.
  */
 export async function runPullStep(
   runtimes: readonly Runtime[],
   options: PullStepOptions,
+  digest?: string,
 ): Promise<PullStepResult> {
   const { docker, metrics, logger, emit } = options;
   const pulled: Runtime[] = [];
@@ -71,6 +82,7 @@ export async function runPullStep(
   const auth = await resolveRegistryAuth(options);
   await mapLimit(runtimes, options.pullConcurrency, async (runtime) => {
     const image = runtimeImage(runtime, options.env) as string;
+    const source = digest === undefined ? image : pinnedImage(runtime, digest, options.env);
     const fail = (
       stage: RefreshStage,
       code: RefreshErrorCode,
@@ -97,7 +109,7 @@ export async function runPullStep(
       return;
     }
     const outcome = await pullImage(docker, {
-      image,
+      image: source,
       registryAuth: auth.header,
       platform: options.platform,
       timeoutMs: options.pullTimeoutMs,
@@ -118,9 +130,22 @@ export async function runPullStep(
       fail('pull', outcome.code, outcome.message, label);
       return;
     }
-    // Only an image the engine now has counts as pulled.
+    // Only an image the engine now has counts as pulled (by digest: that very digest, now
+    // tagged as the runtime's reference).
     let local: LocalImage | null;
     try {
+      if (digest !== undefined) {
+        if (!(await holdsDigest(docker, source, digest))) {
+          fail(
+            'verify',
+            'IMAGE_MISSING',
+            `engine reported ${source} pulled but its RepoDigests do not hold ${digest}`,
+            'failed',
+          );
+          return;
+        }
+        await tagImage(docker, source, image);
+      }
       local = await inspectLocalImage(docker, image);
     } catch (error) {
       const unreachableNow = isEngineUnreachable(error);

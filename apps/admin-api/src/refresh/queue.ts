@@ -107,13 +107,11 @@ export class RefreshQueue<R> {
       return;
     }
     this.running = job;
-    job
-      .run()
-      .then(job.resolve, job.reject)
-      .finally(() => {
-        this.running = undefined;
-        this.startNext();
-      });
+    // A job that throws at once (before returning a promise) rejects like any other.
+    new Promise<R>((resolve) => resolve(job.run())).then(job.resolve, job.reject).finally(() => {
+      this.running = undefined;
+      this.startNext();
+    });
   }
 
   private notifyIdle(): void {

@@ -11,6 +11,7 @@ import { describeEngineError, isEngineUnreachable } from '../engine/engine-error
 import { inspectLocalImage, type LocalImage } from '../engine/images.js';
 import { AdminApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { EpochFence } from './epoch-fence.js';
 import type { EmitRefreshEvent, RefreshEvent } from './events.js';
 import { runPullStep } from './pull-step.js';
 import { CallersGoneError, RefreshQueue } from './queue.js';
@@ -20,6 +21,10 @@ import { type RefreshOutcome, type RefreshResult, resolveOutcome } from './resul
 export interface RefreshRequest {
   readonly runtimes: readonly Runtime[];
   readonly recreate: boolean;
+  /** Pull exactly this digest (one runtime) and tag it as the runtime's `:latest`. */
+  readonly digest?: string;
+  /** `X-Rollout-Epoch` of the calling imagewatch leader (fenced: epoch-fence.ts). */
+  readonly epoch?: number;
 }
 
 export interface RefreshServiceOptions {
@@ -61,6 +66,8 @@ export interface RefreshService {
   listLocalImages(): Promise<Array<{ runtime: Runtime; image: string; local: LocalImage | null }>>;
   /** Resolves true when the engine answers `_ping`. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** The highest `X-Rollout-Epoch` accepted so far. */
+  readonly highestEpoch: number | undefined;
   /**
    * Shutdown: refuse new refreshes, answer waiting ones 503 `SHUTTING_DOWN`, let the running
    * one finish; when `cancel` aborts, its pulls are aborted and no further container is
@@ -71,7 +78,12 @@ export interface RefreshService {
 
 /** Requests with the same key do the same work (and join when one is already waiting). */
 export function refreshKey(request: RefreshRequest): string {
-  return JSON.stringify([[...request.runtimes].sort(), request.recreate]);
+  return JSON.stringify([
+    [...request.runtimes].sort(),
+    request.recreate,
+    request.digest ?? null,
+    request.epoch ?? null,
+  ]);
 }
 
 export function createRefreshService(options: RefreshServiceOptions): RefreshService {
@@ -81,6 +93,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
   /** Listeners of each waiting (not yet started) refresh, by key. */
   const waiting = new Map<string, Set<EmitRefreshEvent>>();
   const cancel = new AbortController();
+  const fence = new EpochFence();
   let closing = false;
   let cancelAt: number | undefined;
 
@@ -117,21 +130,30 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     emit: EmitRefreshEvent,
   ): Promise<RefreshOutcome> {
     const started = performance.now();
-    emit({ event: 'started', runtimes: [...request.runtimes], recreate: request.recreate });
-
-    const pull = await runPullStep(request.runtimes, {
-      docker,
-      credentials: options.credentials,
-      registryHost: options.registryHost,
-      platform: options.platform,
-      env: options.env,
-      pullTimeoutMs: options.pullTimeoutMs,
-      pullConcurrency: options.pullConcurrency,
-      metrics,
-      logger,
-      signal: cancel.signal,
-      emit,
+    emit({
+      event: 'started',
+      runtimes: [...request.runtimes],
+      recreate: request.recreate,
+      ...(request.digest === undefined ? {} : { digest: request.digest }),
     });
+
+    const pull = await runPullStep(
+      request.runtimes,
+      {
+        docker,
+        credentials: options.credentials,
+        registryHost: options.registryHost,
+        platform: options.platform,
+        env: options.env,
+        pullTimeoutMs: options.pullTimeoutMs,
+        pullConcurrency: options.pullConcurrency,
+        metrics,
+        logger,
+        signal: cancel.signal,
+        emit,
+      },
+      request.digest,
+    );
     const recreate =
       request.recreate && pull.pulledIds.size > 0
         ? await runRecreateStep(pull.pulledIds, {
@@ -180,6 +202,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
 
   function assertAccepting(request: RefreshRequest): void {
     if (closing) throw shuttingDown();
+    fence.check(request.epoch);
     if (queue.waiting >= options.queueLimit && !waiting.has(refreshKey(request))) {
       throw new AdminApiError(
         'TOO_MANY_REFRESHES',
@@ -197,6 +220,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       } catch (error) {
         return Promise.reject(error);
       }
+      fence.accept(request.epoch);
       const key = refreshKey(request);
       const waitingFanout = waiting.get(key);
       const joined = waitingFanout === undefined ? undefined : queue.join(key, call.caller);
@@ -223,6 +247,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         () => {
           // Started: identical requests from now on queue behind it instead of joining.
           waiting.delete(key);
+          // A newer leader may have taken over while this one waited: change nothing then.
+          fence.check(request.epoch);
           return runRefresh(request, emit);
         },
         call.caller,
@@ -259,6 +285,10 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     },
 
     ping: pingEngine,
+
+    get highestEpoch() {
+      return fence.highest;
+    },
 
     async drain(signal, at) {
       closing = true;

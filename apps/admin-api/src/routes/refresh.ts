@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { isKnownRuntime, KNOWN_RUNTIMES, type Runtime } from '@molecule/registry';
+import { isKnownRuntime, isSha256Digest, KNOWN_RUNTIMES, type Runtime } from '@molecule/registry';
 import { errorBodySchema } from '@molecule/service-kit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminApiError, isAdminApiError } from '../errors.js';
@@ -15,7 +15,10 @@ export interface RefreshRoutesOptions {
 interface RefreshQuery {
   runtime?: string;
   recreate?: 'true' | 'false';
+  digest?: string;
 }
+
+export const EPOCH_HEADER = 'x-rollout-epoch';
 
 const NDJSON = 'application/x-ndjson';
 /** How much of an unknown runtime name is echoed back (SPEC: may be cut to 64 characters). */
@@ -46,6 +49,34 @@ function runtimesOf(runtime: string): Runtime[] {
   });
 }
 
+/** `X-Rollout-Epoch: <integer ≥ 0>`, or `undefined` when absent; 400 otherwise. */
+function epochOf(request: FastifyRequest): number | undefined {
+  const raw = request.headers[EPOCH_HEADER];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? raw.join(',') : raw;
+  const epoch = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(epoch)) {
+    throw new AdminApiError('BAD_REQUEST', 'X-Rollout-Epoch must be a whole number ≥ 0');
+  }
+  return epoch;
+}
+
+/** A `digest` query: `sha256:<64 lowercase hex>` for exactly one runtime; 400 otherwise. */
+function digestOf(digest: string | undefined, runtime: string): string | undefined {
+  if (digest === undefined || digest === '') return undefined;
+  if (!isSha256Digest(digest)) {
+    const shown = digest.length > ECHO_LIMIT ? `${digest.slice(0, ECHO_LIMIT)}…` : digest;
+    throw new AdminApiError(
+      'BAD_REQUEST',
+      `digest must be sha256:<64 lowercase hex digits>, got ${shown}`,
+    );
+  }
+  if (runtime === '') {
+    throw new AdminApiError('BAD_REQUEST', 'digest needs exactly one runtime (runtime=<rt>)');
+  }
+  return digest;
+}
+
 /** Aborts when the client goes away before its answer was written. */
 function callerSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   const gone = new AbortController();
@@ -71,6 +102,11 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
         properties: {
           runtime: { type: 'string', description: 'One runtime; empty or absent: all.' },
           recreate: { type: 'string', enum: ['true', 'false'], default: 'true' },
+          digest: {
+            type: 'string',
+            description:
+              'Pull exactly this digest of the runtime (needs runtime), tag it as its :latest, recreate the containers not on it. A rollback is the same call with the old digest.',
+          },
         },
         additionalProperties: true,
       },
@@ -84,6 +120,10 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
           },
         },
         401: errorBodySchema,
+        409: {
+          ...errorBodySchema,
+          properties: { ...errorBodySchema.properties, epoch: { type: 'integer' } },
+        },
         429: errorBodySchema,
         500: refreshFailure,
         503: {
@@ -95,7 +135,15 @@ export const refreshRoutes: FastifyPluginAsync<RefreshRoutesOptions> = async (ap
     },
     handler: async (request, reply) => {
       const { runtime = '', recreate = 'true' } = request.query;
-      const refreshRequest = { runtimes: runtimesOf(runtime), recreate: recreate === 'true' };
+      const runtimes = runtimesOf(runtime);
+      const digest = digestOf(request.query.digest, runtime);
+      const epoch = epochOf(request);
+      const refreshRequest = {
+        runtimes,
+        recreate: recreate === 'true',
+        ...(digest === undefined ? {} : { digest }),
+        ...(epoch === undefined ? {} : { epoch }),
+      };
       // Throws 429/503 before anything is sent, so those keep their status with NDJSON too.
       service.assertAccepting(refreshRequest);
       const caller = callerSignal(request, reply);

@@ -69,6 +69,11 @@ export interface FakeEngine {
   minApiVersion: string;
   /** Make `GET /containers/json` answer with this status. */
   failContainerList: number | undefined;
+  /**
+   * Digests the registry behind the engine holds, with the image id each pulls as: a pull of
+   * `<repo>@<digest>` not listed here answers 404 (manifest unknown).
+   */
+  readonly registryDigests: Map<string, string>;
   /** Concurrent pulls right now and the most seen. */
   readonly stats: { activePulls: number; maxActivePulls: number };
   addContainer(name: string, configImage: string, imageId?: string): FakeContainer;
@@ -98,6 +103,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   const requests: EngineRequest[] = [];
   const events: string[] = [];
   const stats = { activePulls: 0, maxActivePulls: 0 };
+  const registryDigests = new Map<string, string>();
   let crashed = false;
 
   const engine: FakeEngine = {
@@ -111,6 +117,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     apiVersion: '1.41',
     minApiVersion: '1.12',
     failContainerList: undefined,
+    registryDigests,
     addContainer(name, configImage, imageId = newImageId()) {
       const container = {
         id: randomBytes(32).toString('hex'),
@@ -139,6 +146,11 @@ export async function startFakeEngine(): Promise<FakeEngine> {
 
   async function pull(reference: string, res: ServerResponse): Promise<void> {
     const script = pulls.get(reference) ?? {};
+    const at = reference.indexOf('@');
+    if (at !== -1 && script.status === undefined && !registryDigests.has(reference.slice(at + 1))) {
+      json(res, 404, { message: `manifest for ${reference} not found: manifest unknown` });
+      return;
+    }
     script.onStart?.();
     if (crashed) return;
     stats.activePulls += 1;
@@ -176,15 +188,16 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         res.end();
         return;
       }
-      const id = script.imageId ?? newImageId();
-      const digest = `sha256:${randomBytes(32).toString('hex')}`;
+      const byDigest = at === -1 ? undefined : reference.slice(at + 1);
+      const id =
+        script.imageId ?? (byDigest === undefined ? newImageId() : registryDigests.get(byDigest)!);
+      const digest = byDigest ?? `sha256:${randomBytes(32).toString('hex')}`;
+      const repository =
+        at === -1 ? reference.slice(0, reference.lastIndexOf(':')) : reference.slice(0, at);
       write({ status: `Digest: ${digest}` });
       write({ status: `Status: Downloaded newer image for ${reference}` });
       if (!script.noImage) {
-        images.set(reference, {
-          id,
-          repoDigests: [`${reference.slice(0, reference.lastIndexOf(':'))}@${digest}`],
-        });
+        images.set(reference, { id, repoDigests: [`${repository}@${digest}`] });
       }
       events.push(`pulled ${reference}`);
       res.end();
@@ -226,6 +239,18 @@ export async function startFakeEngine(): Promise<FakeEngine> {
       const fromImage = url.searchParams.get('fromImage') ?? '';
       const tag = url.searchParams.get('tag');
       await pull(tag ? `${fromImage}:${tag}` : fromImage, res);
+      return;
+    }
+    const tagMatch = /^\/images\/(.+)\/tag$/.exec(path);
+    if (req.method === 'POST' && tagMatch) {
+      const name = decodeURIComponent(tagMatch[1] as string);
+      const image = images.get(name);
+      if (!image) return json(res, 404, { message: `No such image: ${name}` });
+      const target = `${url.searchParams.get('repo')}:${url.searchParams.get('tag') ?? 'latest'}`;
+      images.set(target, image);
+      events.push(`tagged ${target}`);
+      res.writeHead(201);
+      res.end();
       return;
     }
     const imageMatch = /^\/images\/(.+)\/json$/.exec(path);

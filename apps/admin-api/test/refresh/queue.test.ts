@@ -93,3 +93,15 @@ describe('RefreshQueue', () => {
     expect(idle).toBe(true);
   });
 });
+
+describe('RefreshQueue with a job that throws at once', () => {
+  it('rejects that job and runs the next', async () => {
+    const queue = new RefreshQueue<string>();
+    const bad = queue.enqueue('a', () => {
+      throw new Error('refused before starting');
+    });
+    const good = queue.enqueue('b', async () => 'ok');
+    await expect(bad).rejects.toThrow('refused before starting');
+    expect(await good).toBe('ok');
+  });
+});
