@@ -50,7 +50,10 @@ try {
   const { admin, service } = rig;
   // Seed: the first push is a first sight (no local image): recorded, not refreshed.
   const seeded = await rig.push(`seed-${Date.now()}`);
-  await waitFor(() => service.store.get(rig.image)?.digest === seeded, TIMEOUT_MS);
+  await waitFor(
+    async () => (await service.store.seenDigest(rig.image))?.digest === seeded,
+    TIMEOUT_MS,
+  );
 
   const total: number[] = [];
   const delivery: number[] = [];
@@ -63,7 +66,8 @@ try {
     await waitFor(() => admin.refreshes.length > before, TIMEOUT_MS, 1);
     const refreshAt = admin.refreshes[before]!.at;
     await hooksSettled(service.metrics);
-    if (service.store.get(rig.image)?.digest !== digest) throw new Error(`push ${n}: not recorded`);
+    if ((await service.store.seenDigest(rig.image))?.digest !== digest)
+      throw new Error(`push ${n}: not recorded`);
     const hookAt = hookReceivedAfter(pushStarted) ?? Number.NaN;
     total.push(refreshAt - pushedAt);
     delivery.push(hookAt - pushedAt);

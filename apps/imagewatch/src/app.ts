@@ -1,10 +1,9 @@
 /**
- * `buildApp(config, deps)`: imagewatch's parts wired together: the watch loop, the registry
- * hooks and the HTTP routes. Pure wiring: every I/O client comes in through `deps`, nothing
- * listens and nothing reads the environment (server.ts listens; config.ts reads the env).
- * Tests build the same graph with fakes in `deps`.
+ * `buildApp(config, deps)`: imagewatch's parts wired together: the state store, the rollout
+ * engine, the watch loop, the registry hooks and the HTTP routes. Pure wiring: every I/O
+ * client comes in through `deps`, nothing listens and nothing reads the environment
+ * (server.ts listens; config.ts reads the env). Tests build the same graph with fakes.
  */
-
 import type { RegistryClient } from '@molecule/registry-client';
 import { createServiceApp, type Logger } from '@molecule/service-kit';
 import type { FastifyInstance } from 'fastify';
@@ -15,18 +14,24 @@ import { createHookDispatcher, type HookDispatcher } from './hooks/dispatcher.js
 import { createHookMatcher } from './hooks/matcher.js';
 import { hooksRoute } from './hooks/route.js';
 import type { Metrics } from './metrics.js';
+import { createRolloutEngine, type RolloutEngine } from './rollouts/engine.js';
+import type { AdminHosts } from './rollouts/hosts.js';
 import { healthRoute } from './routes/health.js';
-import type { LoadOutcome, StateStore } from './watch/state-store.js';
+import { rolloutsRoute } from './routes/rollouts.js';
+import type { StoreOpenOutcome, WatchStore } from './store/watch-store.js';
 import { createWatcher, type Watcher } from './watch/watcher.js';
 
 export interface AppDeps {
   readonly registry: Pick<RegistryClient, 'getManifestDigest'>;
-  readonly admin: Pick<AdminClient, 'refresh' | 'listImages'>;
-  readonly store: StateStore;
+  /** One admin-api client per configured host. */
+  readonly hosts: AdminHosts<Pick<AdminClient, 'refresh' | 'listImages'>>;
+  readonly store: WatchStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** How long a registry hook waits to coalesce a burst (default 50 ms). */
   readonly hookCoalesceMs?: number;
+  /** First retry backoff of a failing host (default 2 s). */
+  readonly rolloutBackoffMs?: number;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -34,25 +39,40 @@ export interface AppDeps {
 export interface ImagewatchApp {
   readonly http: FastifyInstance;
   readonly watcher: Watcher;
+  readonly rollouts: RolloutEngine;
   readonly hooks: HookDispatcher;
-  /** What loading the state store found. */
-  readonly stateLoad: LoadOutcome;
-  /** Starts the watch loop: a tick now, then one per interval. */
-  start(): void;
+  /** What opening the state store found. */
+  readonly stateLoad: StoreOpenOutcome;
+  /** Starts the rollout engine (running rollouts resume) and the watch loop. */
+  start(): Promise<void>;
   /**
-   * Stops taking hooks and ticks; the running tick may finish until `signal` aborts, then its
-   * calls are aborted. State is flushed either way.
+   * Stops taking hooks and ticks; running checks and host calls may finish until `signal`
+   * aborts, then they are aborted. State is written either way.
    */
   drain(signal: AbortSignal): Promise<void>;
 }
 
 export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise<ImagewatchApp> {
   const { logger, metrics, store } = deps;
-  const stateLoad = await store.load();
+  const stateLoad = await store.open();
+  const rollouts = createRolloutEngine({
+    store,
+    hosts: deps.hosts,
+    settings: {
+      waves: config.waves,
+      soakMs: config.rolloutSoakMs,
+      retries: config.rolloutRetries,
+    },
+    logger,
+    metrics,
+    ...(deps.rolloutBackoffMs === undefined ? {} : { backoffMs: deps.rolloutBackoffMs }),
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
   const watcher = createWatcher({
     client: deps.registry,
-    admin: deps.admin,
+    hosts: deps.hosts,
     store,
+    rollouts,
     config,
     logger,
     metrics,
@@ -67,7 +87,10 @@ export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise
   });
 
   const http = await createServiceApp({ logger, classifyError, metrics: metrics.registry });
-  await http.register(healthRoute, { watcher });
+  await http.register(healthRoute, { watcher, store });
+  if (config.adminToken !== undefined) {
+    await http.register(rolloutsRoute, { adminToken: config.adminToken, store, engine: rollouts });
+  }
   if (config.hookToken !== undefined || config.githubSecret !== undefined) {
     await http.register(hooksRoute, {
       hookToken: config.hookToken,
@@ -87,12 +110,18 @@ export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise
   return {
     http,
     watcher,
+    rollouts,
     hooks,
     stateLoad,
-    start: () => watcher.start(),
+    async start() {
+      await rollouts.activate();
+      watcher.start();
+    },
     async drain(signal) {
       await hooks.close();
       await watcher.stop({ signal });
+      await rollouts.deactivate(signal);
+      await store.close();
     },
   };
 }

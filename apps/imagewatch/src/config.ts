@@ -20,6 +20,7 @@ import {
   durationVariable,
   type Env,
   fromPackageConfig,
+  httpUrlProblem,
   httpUrlVariable,
   integerVariable,
   type LogLevel,
@@ -29,6 +30,8 @@ import {
   secretVariable,
 } from '@molecule/service-kit';
 import { z } from 'zod';
+import type { HostConfig } from './rollouts/hosts.js';
+import { parseWaveSizes, planWaves, type WaveSize } from './rollouts/waves.js';
 
 export interface WatchTarget {
   /** The runtime whose template image this is; sent to admin-api's refresh. */
@@ -57,7 +60,71 @@ export interface ImagewatchConfig {
   readonly registry: RegistrySettings;
   /** What to watch: one target per runtime of `IMAGE_WATCH_RUNTIMES`, in that order. */
   readonly targets: readonly WatchTarget[];
+  /** One admin-api per Docker host, in configured order (`IMAGE_WATCH_HOSTS`). */
+  readonly hosts: readonly HostConfig[];
+  /** Host names per wave, from `IMAGE_WATCH_ROLLOUT_WAVES` over `hosts`. */
+  readonly waves: readonly (readonly string[])[];
+  readonly rolloutSoakMs: number;
+  readonly rolloutRetries: number;
+  /** Where the CLI's `rollouts` commands find the running service (`IMAGE_WATCH_URL`). */
+  readonly serviceUrl: string;
 }
+
+const HOST_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** `a=http://10.0.0.1:8080,b=http://10.0.0.2:8080` → hosts, or why not. */
+export function parseHosts(
+  text: string,
+): { ok: true; hosts: HostConfig[] } | { ok: false; problem: string } {
+  const hosts: HostConfig[] = [];
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
+    const eq = entry.indexOf('=');
+    const name = eq === -1 ? entry : entry.slice(0, eq).trim();
+    const url =
+      eq === -1
+        ? ''
+        : entry
+            .slice(eq + 1)
+            .trim()
+            .replace(/\/+$/, '');
+    if (eq === -1 || url === '') {
+      return { ok: false, problem: `"${name}" has no URL: write name=http://host:port` };
+    }
+    if (!HOST_NAME.test(name)) {
+      return { ok: false, problem: `host name "${name}" must match [a-z0-9][a-z0-9-]*` };
+    }
+    if (hosts.some((host) => host.name === name)) {
+      return { ok: false, problem: `host name "${name}" is used twice` };
+    }
+    const problem = httpUrlProblem(url, 'use MOLECULE_ADMIN_TOKEN for the token');
+    if (problem !== undefined) return { ok: false, problem: `host ${name}: ${problem}` };
+    hosts.push({ name, url });
+  }
+  if (hosts.length === 0) return { ok: false, problem: 'names no host' };
+  return { ok: true, hosts };
+}
+
+const hostsVariable = optionalText.transform((value, ctx): HostConfig[] | undefined => {
+  if (value === undefined) return undefined;
+  const parsed = parseHosts(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.hosts;
+});
+
+const wavesVariable = optionalText.transform((value, ctx): WaveSize[] => {
+  const parsed = parseWaveSizes(value ?? '100%');
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.sizes;
+});
 
 const runtimesVariable = optionalText.transform((value, ctx): Runtime[] => {
   if (value === undefined) return [...KNOWN_RUNTIMES];
@@ -125,6 +192,23 @@ export const EnvSchema = z.object({
   IMAGE_WATCH_GITHUB_SECRET: secretVariable().describe(
     'Secret of GitHub package webhooks (X-Hub-Signature-256). With neither secret set, POST /hooks/registry is disabled (404).',
   ),
+  IMAGE_WATCH_HOSTS: hostsVariable.describe(
+    'Comma-separated name=url pairs, one admin-api per Docker host, rolled out in this order. Default: one host "default" at MOLECULE_ADMIN_API_URL.',
+  ),
+  IMAGE_WATCH_ROLLOUT_WAVES: wavesVariable.describe(
+    'Cumulative wave sizes, host counts or percentages (1,50%,100%). Default 100% (one wave).',
+  ),
+  IMAGE_WATCH_ROLLOUT_SOAK: durationVariable({
+    fallback: '0s',
+    minMs: 0,
+    maxMs: 7 * 24 * 3_600_000,
+  }).describe('Wait after a done wave before the next one starts. Default 0s.'),
+  IMAGE_WATCH_ROLLOUT_RETRIES: integerVariable({ fallback: 3, min: 0, max: 100 }).describe(
+    'Retries (with backoff) of a host whose refresh fails before its wave halts the rollout. Default 3.',
+  ),
+  IMAGE_WATCH_URL: httpUrlVariable({ credentialsHint: 'use MOLECULE_ADMIN_TOKEN' }).describe(
+    'Where the rollouts CLI finds the running service. Default http://127.0.0.1:<IMAGE_WATCH_PORT>.',
+  ),
   LOG_LEVEL: logLevelVariable.describe('pino log level. Default info.'),
 });
 
@@ -145,6 +229,14 @@ export function loadConfig(env: Env = process.env): ImagewatchConfig {
       'is required when IMAGE_AUTO_REFRESH=true (admin-api refuses unauthenticated refreshes)',
     );
   }
+  const hosts = values.IMAGE_WATCH_HOSTS ?? [
+    { name: 'default', url: values.MOLECULE_ADMIN_API_URL! },
+  ];
+  const planned = planWaves(
+    hosts.map((host) => host.name),
+    values.IMAGE_WATCH_ROLLOUT_WAVES,
+  );
+  if (!planned.ok) throw new ConfigError('IMAGE_WATCH_ROLLOUT_WAVES', planned.problem);
   const dataDir = resolve(values.IMAGE_WATCH_DATA_DIR ?? join('.data', 'imagewatch'));
   const targets = values.IMAGE_WATCH_RUNTIMES.map((runtime) =>
     Object.freeze({ runtime, image: runtimeImage(runtime, registry.env)! }),
@@ -165,5 +257,10 @@ export function loadConfig(env: Env = process.env): ImagewatchConfig {
     githubSecret: values.IMAGE_WATCH_GITHUB_SECRET,
     registry,
     targets: Object.freeze(targets),
+    hosts: Object.freeze(hosts.map((host) => Object.freeze(host))),
+    waves: Object.freeze(planned.waves.map((wave) => Object.freeze(wave))),
+    rolloutSoakMs: values.IMAGE_WATCH_ROLLOUT_SOAK,
+    rolloutRetries: values.IMAGE_WATCH_ROLLOUT_RETRIES,
+    serviceUrl: values.IMAGE_WATCH_URL ?? `http://127.0.0.1:${values.IMAGE_WATCH_PORT}`,
   });
 }

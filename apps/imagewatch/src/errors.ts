@@ -10,6 +10,8 @@ export const HTTP_ERROR_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  /** The rollout's state does not allow the action (resume a running one, abort a done one). */
+  ROLLOUT_STATE: 409,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
@@ -29,6 +31,8 @@ export const classifyError = registry.classifyError;
 export type AdminCallErrorCode =
   | 'ADMIN_UNAUTHORIZED'
   | 'ADMIN_BAD_REQUEST'
+  /** admin-api accepted a newer leader's epoch: this process must stop acting. */
+  | 'ADMIN_STALE_EPOCH'
   | 'ADMIN_SERVER_ERROR'
   | 'ADMIN_UNAVAILABLE'
   | 'ADMIN_TIMEOUT'

@@ -22,6 +22,11 @@ export interface Metrics {
   readonly watchedReferences: Gauge<string>;
   readonly hookEvents: Counter<'source' | 'outcome'>;
   readonly hookChecksPending: Gauge<string>;
+  /** Rollouts entering each state. */
+  readonly rollouts: Counter<'state'>;
+  readonly rolloutsHalted: Counter<'runtime'>;
+  readonly hostRefreshes: Counter<'host' | 'outcome'>;
+  readonly waveDuration: Histogram<'runtime'>;
   /** Feed for `createRegistryClient({ onRequest })`. */
   onRegistryRequest(event: RegistryRequestEvent): void;
 }
@@ -101,6 +106,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     hookChecksPending: new Gauge({
       name: 'imagewatch_hook_checks_pending',
       help: 'Checks triggered by registry notifications that are scheduled or running.',
+      registers,
+    }),
+    rollouts: new Counter({
+      name: 'imagewatch_rollouts_total',
+      help: 'Rollouts entering each state (running, halted, done, aborted, superseded, rolled_back).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    rolloutsHalted: new Counter({
+      name: 'imagewatch_rollouts_halted_total',
+      help: 'Rollouts halted because a host of a wave still failed after its retries, by runtime.',
+      labelNames: ['runtime'] as const,
+      registers,
+    }),
+    hostRefreshes: new Counter({
+      name: 'imagewatch_host_refreshes_total',
+      help: 'Refresh calls to a host during rollouts, by host and outcome (success, failure, stale_epoch).',
+      labelNames: ['host', 'outcome'] as const,
+      registers,
+    }),
+    waveDuration: new Histogram({
+      name: 'imagewatch_rollout_wave_duration_seconds',
+      help: 'From the first call of a wave to its last host settled, by runtime.',
+      labelNames: ['runtime'] as const,
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
       registers,
     }),
     onRegistryRequest(event) {

@@ -47,6 +47,8 @@ export async function runServer(config: ImagewatchConfig, io: ServerIo): Promise
         intervalMs: config.intervalMs,
         autoRefresh: config.autoRefresh,
         stateFile: config.stateFile,
+        hosts: config.hosts.map((host) => host.name),
+        waves: config.waves,
         // Which notification sources POST /hooks/registry accepts (never the secrets).
         hooks: {
           distribution: config.hookToken !== undefined,
@@ -56,7 +58,7 @@ export async function runServer(config: ImagewatchConfig, io: ServerIo): Promise
       config.autoRefresh ? 'imagewatch started' : 'imagewatch started (monitor-only)',
     );
     io.onListening?.(server.address);
-    app.start();
+    await app.start();
     const code = await server.done;
     logger.info({ stateFile: config.stateFile }, 'state flushed, bye');
     return code;

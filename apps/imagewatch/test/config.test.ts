@@ -69,6 +69,23 @@ describe('loadConfig', () => {
     [{ GHCR_TOKEN: 'ghp_x' }, 'GHCR_USER'],
     [{ MOLECULE_INSECURE_REGISTRIES: 'http://reg.lan:5000' }, 'MOLECULE_INSECURE_REGISTRIES'],
     [{ MOLECULE_IMAGE_PLATFORM: 'linux/' }, 'MOLECULE_IMAGE_PLATFORM'],
+    [{ IMAGE_WATCH_HOSTS: 'a' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_HOSTS: 'A=http://x:1' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_HOSTS: 'a=http://x:1,a=http://y:1' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_HOSTS: 'a=ftp://x' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_HOSTS: 'a=http://u:p@x:1' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_HOSTS: ',' }, 'IMAGE_WATCH_HOSTS'],
+    [{ IMAGE_WATCH_ROLLOUT_WAVES: '0' }, 'IMAGE_WATCH_ROLLOUT_WAVES'],
+    [{ IMAGE_WATCH_ROLLOUT_WAVES: '150%' }, 'IMAGE_WATCH_ROLLOUT_WAVES'],
+    [{ IMAGE_WATCH_ROLLOUT_WAVES: 'half' }, 'IMAGE_WATCH_ROLLOUT_WAVES'],
+    [
+      { IMAGE_WATCH_HOSTS: 'a=http://x:1,b=http://y:1', IMAGE_WATCH_ROLLOUT_WAVES: '1,1' },
+      'IMAGE_WATCH_ROLLOUT_WAVES',
+    ],
+    [{ IMAGE_WATCH_ROLLOUT_SOAK: 'later' }, 'IMAGE_WATCH_ROLLOUT_SOAK'],
+    [{ IMAGE_WATCH_ROLLOUT_RETRIES: '-1' }, 'IMAGE_WATCH_ROLLOUT_RETRIES'],
+    [{ IMAGE_WATCH_ROLLOUT_RETRIES: 'many' }, 'IMAGE_WATCH_ROLLOUT_RETRIES'],
+    [{ IMAGE_WATCH_URL: 'ftp://x' }, 'IMAGE_WATCH_URL'],
   ])('%j → ConfigError naming %s', (env, variable) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
@@ -108,6 +125,39 @@ describe('loadConfig', () => {
       IMAGE_AUTO_REFRESH: 'maybe',
     });
     expect(other.message).not.toContain('tok-very-secret');
+  });
+});
+
+describe('rollout settings', () => {
+  it('default: one host "default" at MOLECULE_ADMIN_API_URL, one wave, no soak, 3 retries', () => {
+    const config = loadConfig({ MOLECULE_ADMIN_API_URL: 'http://admin.internal:8080/' });
+    expect(config.hosts).toEqual([{ name: 'default', url: 'http://admin.internal:8080' }]);
+    expect(config.waves).toEqual([['default']]);
+    expect(config.rolloutSoakMs).toBe(0);
+    expect(config.rolloutRetries).toBe(3);
+    expect(config.serviceUrl).toBe('http://127.0.0.1:9090');
+  });
+
+  it('parses hosts in order, and the waves over them', () => {
+    const config = loadConfig({
+      IMAGE_WATCH_HOSTS:
+        ' a=http://10.0.0.1:8080 , b=https://b.internal/, c-2=http://10.0.0.3:8080,d=http://d:1',
+      IMAGE_WATCH_ROLLOUT_WAVES: '1,50%,100%',
+      IMAGE_WATCH_ROLLOUT_SOAK: '5m',
+      IMAGE_WATCH_ROLLOUT_RETRIES: '0',
+      IMAGE_WATCH_PORT: '9191',
+    });
+    expect(config.hosts.map((h) => h.name)).toEqual(['a', 'b', 'c-2', 'd']);
+    expect(config.hosts[1]).toEqual({ name: 'b', url: 'https://b.internal' });
+    expect(config.waves).toEqual([['a'], ['b'], ['c-2', 'd']]);
+    expect(config.rolloutSoakMs).toBe(300_000);
+    expect(config.rolloutRetries).toBe(0);
+    expect(config.serviceUrl).toBe('http://127.0.0.1:9191');
+  });
+
+  it('never echoes a host URL with credentials', () => {
+    const error = configError({ IMAGE_WATCH_HOSTS: 'a=http://user:s3cret-pw@x:1' });
+    expect(error.message).not.toContain('s3cret-pw');
   });
 });
 

@@ -10,6 +10,9 @@ export interface RecordedAdminCall {
   path: string;
   runtime: string | undefined;
   recreate: string | undefined;
+  digest: string | undefined;
+  /** `X-Rollout-Epoch`, when sent. */
+  epoch: number | undefined;
   /** Whether the bearer token matched (the token itself is never recorded). */
   authorized: boolean;
   at: number;
@@ -26,18 +29,33 @@ export interface FakeAdminApi {
     local: { id: string; digest: string | null } | null,
   ): void;
   /** The next `times` refreshes answer `status` (500 by default) or report the runtime as failed. */
-  failRefresh(options: { times: number; status?: number; asFailedPull?: boolean }): void;
+  failRefresh(options: {
+    times: number;
+    status?: number;
+    asFailedPull?: boolean;
+    /** The error body's `code` (e.g. `STALE_EPOCH`). */
+    code?: string;
+  }): void;
   refreshDelayMs: number;
   close(): Promise<void>;
 }
 
-export async function startFakeAdminApi(options: { token: string }): Promise<FakeAdminApi> {
+/**
+ * `prefix`: the registry prefix the fake resolves runtime images under; a refresh to a digest
+ * then shows that digest locally (as admin-api does after tagging it).
+ */
+export async function startFakeAdminApi(options: {
+  token: string;
+  prefix?: string;
+}): Promise<FakeAdminApi> {
   const calls: RecordedAdminCall[] = [];
   const local = new Map<
     string,
     { runtime: string; image: string; local: { id: string; digest: string | null } | null }
   >();
-  let failures: { times: number; status: number; asFailedPull: boolean } | undefined;
+  let failures:
+    | { times: number; status: number; asFailedPull: boolean; code: string | undefined }
+    | undefined;
 
   const api: FakeAdminApi = {
     url: '',
@@ -48,8 +66,8 @@ export async function startFakeAdminApi(options: { token: string }): Promise<Fak
     setLocal(runtime, image, entry) {
       local.set(runtime, { runtime, image, local: entry });
     },
-    failRefresh({ times, status = 500, asFailedPull = false }) {
-      failures = { times, status, asFailedPull };
+    failRefresh({ times, status = 500, asFailedPull = false, code }) {
+      failures = { times, status, asFailedPull, code };
     },
     refreshDelayMs: 0,
     close: async () => {},
@@ -63,6 +81,11 @@ export async function startFakeAdminApi(options: { token: string }): Promise<Fak
       path: url.pathname,
       runtime: url.searchParams.get('runtime') ?? undefined,
       recreate: url.searchParams.get('recreate') ?? undefined,
+      digest: url.searchParams.get('digest') ?? undefined,
+      epoch:
+        typeof req.headers['x-rollout-epoch'] === 'string'
+          ? Number(req.headers['x-rollout-epoch'])
+          : undefined,
       authorized,
       at: Date.now(),
     };
@@ -71,7 +94,7 @@ export async function startFakeAdminApi(options: { token: string }): Promise<Fak
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (!authorized) return send(401, { error: 'unauthorized' });
+    if (!authorized) return send(401, { error: 'unauthorized', code: 'UNAUTHORIZED' });
     if (req.method === 'GET' && url.pathname === '/admin/workspace-images') {
       return send(200, [...local.values()]);
     }
@@ -84,7 +107,18 @@ export async function startFakeAdminApi(options: { token: string }): Promise<Fak
             return send(200, { pulled: [], failed: [runtime], recreated: [] });
           return send(failures.status, {
             error: 'engine said no',
+            code: failures.code ?? 'ENGINE_ERROR',
             partial_result: { pulled: [], failed: [runtime], recreated: [] },
+          });
+        }
+        if (call.digest !== undefined) {
+          const image =
+            local.get(runtime)?.image ??
+            `${options.prefix ?? 'registry.invalid/unknown'}/workspace-template-${runtime}:latest`;
+          local.set(runtime, {
+            runtime,
+            image,
+            local: { id: `sha256:${'e'.repeat(64)}`, digest: call.digest },
           });
         }
         send(200, { pulled: [runtime], failed: [], recreated: [`ws-${runtime}-1`] });

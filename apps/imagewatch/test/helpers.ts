@@ -19,17 +19,28 @@ export function sha(n: number): string {
 }
 
 export async function waitFor<T>(
-  probe: () => T | undefined | false,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 5_000,
   stepMs = 10,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
+}
+
+/** Resolves once no rollout in `store` is running (each is done, halted or otherwise over). */
+export async function rolloutsSettled(
+  store: { activeRollouts(): Promise<ReadonlyArray<{ state: string }>> },
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    async () => (await store.activeRollouts()).every((r) => r.state !== 'running'),
+    timeoutMs,
+  );
 }
 
 /**

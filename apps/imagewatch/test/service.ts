@@ -8,12 +8,15 @@ import { buildApp, type ImagewatchApp } from '../src/app.js';
 import type { ImagewatchConfig } from '../src/config.js';
 import { createDeps } from '../src/deps.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
-import type { StateStore } from '../src/watch/state-store.js';
+import type { WatchStore } from '../src/store/watch-store.js';
+import { rolloutsSettled } from './helpers.js';
 
 export interface TestService {
   readonly app: ImagewatchApp;
   readonly metrics: Metrics;
-  readonly store: StateStore;
+  readonly store: WatchStore;
+  /** Resolves once no rollout is running. */
+  rolloutsSettled(): Promise<void>;
   /** Drains (aborting the running tick after `graceMs`) and closes the clients. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -28,11 +31,14 @@ export async function startService(
     ...deps,
     ...(options.hookCoalesceMs === undefined ? {} : { hookCoalesceMs: options.hookCoalesceMs }),
   });
+  // The rollout engine drives rollouts; the watch loop is left to the test (ticks by hand).
+  await app.rollouts.activate();
   let closed: Promise<void> | undefined;
   return {
     app,
     metrics,
     store: deps.store,
+    rolloutsSettled: () => rolloutsSettled(deps.store),
     close({ graceMs = 10_000 } = {}) {
       closed ??= (async () => {
         await app.drain(AbortSignal.timeout(graceMs));

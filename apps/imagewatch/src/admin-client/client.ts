@@ -18,6 +18,10 @@ export type { RefreshResult, WorkspaceImage } from './schemas.js';
 
 export interface RefreshOptions {
   readonly recreate?: boolean;
+  /** Pull exactly this digest and tag it as the runtime's `:latest` (admin-api's `digest=`). */
+  readonly digest?: string;
+  /** Sent as `X-Rollout-Epoch`: admin-api refuses an epoch lower than one it has accepted. */
+  readonly epoch?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -60,6 +64,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     path: string,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
     const url = `${base}${path}`;
     const fail = (
@@ -84,7 +89,11 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           origin,
           path: `${basePath}${path}`,
           method,
-          headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
+          headers: {
+            ...extraHeaders,
+            authorization: `Bearer ${options.token}`,
+            accept: 'application/json',
+          },
           signal: deadline.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
@@ -111,6 +120,9 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
         const extra = { status, ...(body.code === undefined ? {} : { remoteCode: body.code }) };
         if (status === 401 || status === 403) {
           throw fail('ADMIN_UNAUTHORIZED', 'admin-api rejected MOLECULE_ADMIN_TOKEN', extra);
+        }
+        if (status === 409 && body.code === 'STALE_EPOCH') {
+          throw fail('ADMIN_STALE_EPOCH', body.error ?? 'stale rollout epoch', extra);
         }
         if (status === 400 || status === 409) {
           throw fail('ADMIN_BAD_REQUEST', body.error ?? 'bad request', extra);
@@ -141,11 +153,16 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   }
 
   return {
-    async refresh(runtime, { recreate = true, signal } = {}) {
-      const query = new URLSearchParams({ runtime, recreate: String(recreate) });
+    async refresh(runtime, { recreate = true, digest, epoch, signal } = {}) {
+      const query = new URLSearchParams({
+        runtime,
+        recreate: String(recreate),
+        ...(digest === undefined ? {} : { digest }),
+      });
       const path = `/admin/workspace-images/refresh?${query}`;
+      const headers = epoch === undefined ? {} : { 'x-rollout-epoch': String(epoch) };
       const parsed = RefreshResultSchema.safeParse(
-        await call('POST', path, refreshTimeoutMs, signal),
+        await call('POST', path, refreshTimeoutMs, signal, headers),
       );
       if (!parsed.success) throw badShape('POST', path, 'unexpected refresh result shape');
       return parsed.data;

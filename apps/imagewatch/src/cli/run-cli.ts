@@ -11,6 +11,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { type ImagewatchConfig, loadConfig } from '../config.js';
 import { runServer } from '../server.js';
 import { runCheck } from './check.js';
+import { runRollouts } from './rollouts.js';
 
 export const USAGE = `Usage: imagewatch <command> [options]
 
@@ -21,14 +22,20 @@ Commands:
   run            run the service: a tick now, then every IMAGE_WATCH_INTERVAL;
                  GET /healthz, GET /metrics and POST /hooks/registry on IMAGE_WATCH_PORT
   check          resolve every watched runtime's remote digest once and print a table
-    --json       print JSON instead of a table
+  rollouts       list the rollouts of the running service (IMAGE_WATCH_URL), newest first
+  rollout <id>   show one rollout, host by host
+  rollout <id> resume|abort|rollback
+                 resume a halted rollout, stop one, or roll it back (a new rollout of its
+                 previous digest to the hosts that got the new one)
+    --json       print JSON instead of a table (check, rollouts, rollout)
 
 Options:
   -h, --help     show this help
   -V, --version  show the version
 
-Exit codes: 0 every runtime resolved (check) or clean shutdown (run),
-            1 a runtime did not resolve or the service failed, 2 bad usage or configuration.
+Exit codes: 0 every runtime resolved (check), the service answered (rollouts) or clean
+            shutdown (run); 1 a runtime did not resolve, the service refused or failed;
+            2 bad usage or configuration.
 Configuration is read from the environment only; see the README for every variable.
 `;
 
@@ -65,18 +72,13 @@ export async function runCli(
     io.stdout.write(USAGE);
     return 0;
   }
-  if (
-    command === undefined ||
-    positionals.length > 1 ||
-    (command !== 'run' && command !== 'check')
-  ) {
-    io.stderr.write(
-      `imagewatch: ${command === undefined ? 'missing command' : `unknown command: ${positionals.join(' ')}`}\n\n${USAGE}`,
-    );
+  const usage = usageProblem(positionals);
+  if (usage !== undefined) {
+    io.stderr.write(`imagewatch: ${usage}\n\n${USAGE}`);
     return 2;
   }
-  if (values.json && command !== 'check') {
-    io.stderr.write('imagewatch: --json only applies to check\n');
+  if (values.json && command === 'run') {
+    io.stderr.write('imagewatch: --json does not apply to run\n');
     return 2;
   }
 
@@ -87,6 +89,19 @@ export async function runCli(
     if (!isConfigError(error)) throw error;
     io.stderr.write(`imagewatch: configuration error: ${error.message}\n`);
     return 2;
+  }
+  if (command === 'rollouts' || command === 'rollout') {
+    return runRollouts(
+      config,
+      {
+        json: values.json === true,
+        ...(positionals[1] === undefined ? {} : { id: positionals[1] }),
+        ...(positionals[2] === undefined
+          ? {}
+          : { action: positionals[2] as 'resume' | 'abort' | 'rollback' }),
+      },
+      io,
+    );
   }
   if (command === 'run') {
     return runServer(config, {
@@ -105,6 +120,22 @@ export async function runCli(
   } finally {
     await client.close();
   }
+}
+
+/** What is wrong with the command words, or `undefined`. */
+function usageProblem(positionals: readonly string[]): string | undefined {
+  const [command, ...rest] = positionals;
+  if (command === undefined) return 'missing command';
+  if ((command === 'run' || command === 'check' || command === 'rollouts') && rest.length === 0) {
+    return undefined;
+  }
+  if (command === 'rollout') {
+    if (rest.length === 0) return 'rollout needs an id (imagewatch rollouts lists them)';
+    if (rest.length === 1) return undefined;
+    if (rest.length === 2 && ['resume', 'abort', 'rollback'].includes(rest[1]!)) return undefined;
+    return `unknown rollout action: ${rest.slice(1).join(' ')} (resume, abort or rollback)`;
+  }
+  return `unknown command: ${positionals.join(' ')}`;
 }
 
 function parse(argv: readonly string[]) {

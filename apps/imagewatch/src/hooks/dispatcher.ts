@@ -48,7 +48,7 @@ export function createHookDispatcher(options: HookDispatcherOptions): HookDispat
             outcome: result.outcome,
             digest:
               result.remote?.kind === 'resolved' ? shortDigest(result.remote.digest) : undefined,
-            ...(result.refreshed === undefined ? {} : { refreshed: result.refreshed }),
+            ...(result.rollout === undefined ? {} : { rollout: result.rollout }),
           },
           'registry hook: check done',
         );

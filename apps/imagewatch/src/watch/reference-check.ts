@@ -1,15 +1,18 @@
 /**
  * Checks one watched reference: the registry's digest (skipped while its host is rate
- * limited), admin-api's local image on first sight, the decision, and the refresh it calls
- * for. A failing check is logged when its error changes, not on every check.
+ * limited), each host's local image on first sight, the decision, and the rollout it calls for
+ * (started here, driven by the rollout engine). A failing check is logged when its error
+ * changes, not on every check.
  */
 import { parseImageReference } from '@molecule/registry';
 import { isRegistryError, type RegistryClient } from '@molecule/registry-client';
 import type { Logger } from 'pino';
 import type { AdminClient } from '../admin-client/client.js';
 import type { ImagewatchConfig, WatchTarget } from '../config.js';
-import { isAdminCallError } from '../errors.js';
 import type { CheckOutcome, Metrics } from '../metrics.js';
+import type { RolloutEngine } from '../rollouts/engine.js';
+import type { AdminHosts } from '../rollouts/hosts.js';
+import type { WatchStore } from '../store/watch-store.js';
 import {
   type Decision,
   decide,
@@ -20,7 +23,6 @@ import {
   shortDigest,
 } from './decide.js';
 import { createLocalImageLookup } from './local-images.js';
-import type { StateStore } from './state-store.js';
 
 export interface CheckResult {
   readonly runtime: string;
@@ -28,8 +30,8 @@ export interface CheckResult {
   readonly outcome: CheckOutcome | 'aborted';
   readonly remote: RemoteObservation | undefined;
   readonly decision: Decision | undefined;
-  /** Set when a refresh was attempted. */
-  readonly refreshed?: boolean;
+  /** The rollout this check started (or found running for the digest). */
+  readonly rollout?: string;
 }
 
 export interface ReferenceChecker {
@@ -39,8 +41,9 @@ export interface ReferenceChecker {
 
 export interface ReferenceCheckerDeps {
   client: Pick<RegistryClient, 'getManifestDigest'>;
-  admin: Pick<AdminClient, 'refresh' | 'listImages'>;
-  store: StateStore;
+  hosts: AdminHosts<Pick<AdminClient, 'listImages'>>;
+  store: Pick<WatchStore, 'seenDigest' | 'commit'>;
+  rollouts: Pick<RolloutEngine, 'begin'>;
   config: Pick<ImagewatchConfig, 'autoRefresh' | 'adminToken'>;
   logger: Logger;
   metrics: Metrics;
@@ -58,12 +61,12 @@ const AUTH_FIX =
   '`docker login <host>` (Docker config / credential helper); for ECR make AWS credentials available';
 
 export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChecker {
-  const { client, admin, store, config, logger, metrics, signal, now } = deps;
+  const { client, hosts, store, rollouts, config, logger, metrics, signal, now } = deps;
   const hostOf = new Map(deps.targets.map((t) => [t.image, safeDomain(t.image)]));
   const backoffUntil = new Map<string, number>();
   const errorState = new Map<string, string>();
   const reportedChange = new Map<string, string>();
-  const lookupLocal = createLocalImageLookup({ admin, config, signal, now });
+  const lookupLocal = createLocalImageLookup({ hosts, config, signal, now });
 
   // The reference's fields on every line, without a pino child per reference: a child costs
   // ~10 KB (its own redaction and serializers), 10 MB of long-lived heap at 1,000 references.
@@ -146,31 +149,6 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
     log(target).info({ previousCode: previous }, 'digest check works again');
   }
 
-  async function refresh(target: WatchTarget): Promise<boolean> {
-    try {
-      const result = await admin.refresh(target.runtime, { recreate: true, signal });
-      const ok = result.pulled.includes(target.runtime) && !result.failed.includes(target.runtime);
-      metrics.refreshes.inc({ runtime: target.runtime, outcome: ok ? 'success' : 'failure' });
-      if (ok) {
-        log(target).info({ recreated: result.recreated }, 'refresh done');
-      } else {
-        log(target).error(
-          { failed: result.failed },
-          'admin-api could not pull the image (retrying next tick)',
-        );
-      }
-      return ok;
-    } catch (error) {
-      if (!isAdminCallError(error)) throw error;
-      metrics.refreshes.inc({ runtime: target.runtime, outcome: 'failure' });
-      log(target).error(
-        { code: error.code, status: error.status, err: error.message },
-        'refresh failed (retrying next tick)',
-      );
-      return false;
-    }
-  }
-
   async function check(target: WatchTarget): Promise<CheckResult> {
     const base = { runtime: target.runtime, image: target.image };
     if (signal.aborted)
@@ -193,14 +171,14 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
     } else {
       noteRecovered(target);
     }
-    const seen = store.get(target.image)?.digest;
-    const local: LocalObservation = needsLocalLookup(seen, remote)
+    const seen = (await store.seenDigest(target.image))?.digest;
+    const locals: ReadonlyMap<string, LocalObservation> = needsLocalLookup(seen, remote)
       ? await lookupLocal(target)
-      : { kind: 'not-asked' };
-    const decision = decide({ seen, remote, local, autoRefresh: config.autoRefresh });
+      : new Map();
+    const decision = decide({ seen, remote, locals, autoRefresh: config.autoRefresh });
     const child = log(target);
 
-    let refreshed: boolean | undefined;
+    let rollout: string | undefined;
     let outcome: CheckOutcome;
     switch (decision.action) {
       case 'seed':
@@ -215,12 +193,12 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
         if (decision.reason === 'local-unknown') {
           child.warn(
             { err: decision.message },
-            'first sight but admin-api cannot say which digest the host runs: retrying next tick',
+            'first sight but admin-api cannot say which digest a host runs: retrying next tick',
           );
         }
         break;
       case 'report':
-      case 'refresh': {
+      case 'rollout': {
         outcome = 'changed';
         const fields = {
           reason: decision.reason,
@@ -233,26 +211,30 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
           child.warn(
             fields,
             decision.action === 'report'
-              ? 'digest changed (monitor-only: not refreshing)'
-              : 'digest changed: asking admin-api to refresh',
+              ? 'digest changed (monitor-only: not rolling out)'
+              : 'digest changed: rolling it out',
           );
-        } else if (decision.action === 'refresh') {
-          child.info(fields, 'retrying refresh');
         }
-        if (decision.action === 'refresh') refreshed = await refresh(target);
+        if (decision.action === 'rollout') {
+          rollout = (
+            await rollouts.begin({
+              target,
+              from: decision.from,
+              to: decision.to,
+              alreadyDone: decision.alreadyDone,
+            })
+          ).id;
+        }
         break;
       }
     }
-    const record = digestToRecord(decision, refreshed === true);
-    if (record !== undefined) store.set(target.image, record);
+    // A rollout records its digest itself, with the rollout, in one commit.
+    const record = decision.action === 'rollout' ? undefined : digestToRecord(decision);
+    if (record !== undefined && record !== seen) {
+      await store.commit({ seen: { image: target.image, digest: record } });
+    }
     metrics.checks.inc({ runtime: target.runtime, outcome });
-    return {
-      ...base,
-      outcome,
-      remote,
-      decision,
-      ...(refreshed === undefined ? {} : { refreshed }),
-    };
+    return { ...base, outcome, remote, decision, ...(rollout === undefined ? {} : { rollout }) };
   }
 
   return { check };

@@ -1,9 +1,12 @@
 /**
- * The watch loop: a tick at start, then one per interval with jitter; ticks never overlap.
- * Each tick checks every target with bounded concurrency; each target's failure is its own.
- * `checkNow(runtime)` runs an immediate check of one runtime from outside the tick (registry
- * hooks), coalesced: never two checks of one reference at once, at most one queued behind.
- * What one check does is `reference-check.ts`; this file only decides when checks run.
+ * The watch loop: a tick at start, then one per interval with jitter; ticks never overlap,
+ * and a reference's check never overlaps itself. Each tick checks every target with bounded
+ * concurrency; each target's failure is its own, and so is its slowness: a tick waits for its
+ * checks at most until the next tick is due, so one hung registry request (bounded by the
+ * registry client's request timeout) delays only its own reference, which the next tick skips
+ * while that check still runs (`busy`). `checkNow(runtime)` runs an immediate check of one
+ * runtime from outside the tick (registry hooks), coalesced: at most one queued behind a
+ * running one. What one check does is `reference-check.ts`; this file only decides when.
  */
 import type { RegistryClient } from '@molecule/registry-client';
 import { createLimiter, mapLimit } from '@molecule/service-kit';
@@ -11,8 +14,10 @@ import type { Logger } from 'pino';
 import type { AdminClient } from '../admin-client/client.js';
 import type { ImagewatchConfig, WatchTarget } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import type { RolloutEngine } from '../rollouts/engine.js';
+import type { AdminHosts } from '../rollouts/hosts.js';
+import type { WatchStore } from '../store/watch-store.js';
 import { type CheckResult, createReferenceChecker } from './reference-check.js';
-import type { StateStore } from './state-store.js';
 
 export type { CheckResult } from './reference-check.js';
 
@@ -20,7 +25,12 @@ export interface TickReport {
   readonly startedAt: number;
   readonly durationMs: number;
   readonly succeeded: boolean;
+  /** The checks that finished within the tick. */
   readonly results: readonly CheckResult[];
+  /** References whose check from an earlier tick still ran: not checked again. */
+  readonly busy: readonly string[];
+  /** References whose check outlasted the tick: it goes on, bounded by the request timeout. */
+  readonly slow: readonly string[];
 }
 
 export interface WatcherHealth {
@@ -39,8 +49,8 @@ export interface Watcher {
   /** Immediate check of one runtime's reference(s); `[]` when the runtime is not watched. */
   checkNow(runtime: string): Promise<CheckResult[]>;
   /**
-   * Stops scheduling and lets the running tick finish; when `signal` aborts first, the tick's
-   * registry and admin-api calls are aborted. Flushes state either way.
+   * Stops scheduling and lets the running checks finish; when `signal` aborts first, their
+   * registry and admin-api calls are aborted.
    */
   stop(options?: { signal?: AbortSignal }): Promise<void>;
   health(): WatcherHealth;
@@ -48,8 +58,9 @@ export interface Watcher {
 
 export interface WatcherDeps {
   client: Pick<RegistryClient, 'getManifestDigest'>;
-  admin: Pick<AdminClient, 'refresh' | 'listImages'>;
-  store: StateStore;
+  hosts: AdminHosts<Pick<AdminClient, 'listImages'>>;
+  store: Pick<WatchStore, 'seenDigest' | 'commit'>;
+  rollouts: Pick<RolloutEngine, 'begin'>;
   config: Pick<
     ImagewatchConfig,
     'intervalMs' | 'autoRefresh' | 'concurrency' | 'adminToken' | 'targets'
@@ -71,7 +82,7 @@ interface Slot {
 }
 
 export function createWatcher(deps: WatcherDeps): Watcher {
-  const { client, admin, store, config, logger, metrics } = deps;
+  const { client, hosts, store, rollouts, config, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const jitter = deps.jitter ?? 0.1;
@@ -81,8 +92,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const stopController = new AbortController();
   const { check } = createReferenceChecker({
     client,
-    admin,
+    hosts,
     store,
+    rollouts,
     config,
     logger,
     metrics,
@@ -138,10 +150,24 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     const tickStart = now();
     lastTickAt = tickStart;
     const endTimer = metrics.tickDuration.startTimer();
-    const results = await mapLimit(targets, config.concurrency, (target) =>
-      scheduleCheck(target, true),
-    );
-    await store.flush();
+    const busy = targets.filter((target) => slots.get(target.image)?.running !== undefined);
+    const due = targets.filter((target) => !busy.includes(target));
+    const results: CheckResult[] = [];
+    const finishing = mapLimit(due, config.concurrency, async (target) => {
+      results.push(await scheduleCheck(target, true));
+    });
+    // The tick waits for its checks at most until the next one is due.
+    let budgetTimer: NodeJS.Timeout | undefined;
+    const budgetOver = new Promise<'budget'>((resolve) => {
+      budgetTimer = setTimeout(() => resolve('budget'), config.intervalMs);
+    });
+    await Promise.race([finishing, budgetOver]);
+    clearTimeout(budgetTimer);
+    // In target order, whatever order the checks finished in.
+    const order = new Map(targets.map((t, index) => [t.image, index]));
+    results.sort((a, b) => (order.get(a.image) ?? 0) - (order.get(b.image) ?? 0));
+    const finished = new Set(results.map((r) => r.image));
+    const slow = due.filter((target) => !finished.has(target.image)).map((t) => t.image);
     endTimer();
     const resolved = results.filter((r) => r.remote?.kind === 'resolved').length;
     const aborted = results.some((r) => r.outcome === 'aborted');
@@ -157,17 +183,26 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     logger.info(
       {
         durationMs,
-        references: results.length,
+        references: targets.length,
         unchanged: count('unchanged'),
         seeded: count('seeded'),
         changed: count('changed'),
         errors: count('error'),
         backoff: count('backoff'),
+        ...(busy.length > 0 ? { busy: busy.length } : {}),
+        ...(slow.length > 0 ? { slow: slow.length } : {}),
         ...(aborted ? { aborted: true } : {}),
       },
       succeeded ? 'tick done' : 'tick failed',
     );
-    return { startedAt: tickStart, durationMs, succeeded, results };
+    return {
+      startedAt: tickStart,
+      durationMs,
+      succeeded,
+      results,
+      busy: busy.map((t) => t.image),
+      slow,
+    };
   }
 
   function tick(): Promise<TickReport> {
@@ -219,9 +254,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     async checkNow(runtime) {
       const matching = targets.filter((t) => t.runtime === runtime);
       if (matching.length === 0 || stopped) return [];
-      const results = await Promise.all(matching.map((t) => scheduleCheck(t, false)));
-      await store.flush();
-      return results;
+      return Promise.all(matching.map((t) => scheduleCheck(t, false)));
     },
     async stop({ signal } = {}) {
       stopped = true;
@@ -243,7 +276,6 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       } finally {
         signal?.removeEventListener('abort', abort);
       }
-      await store.flush();
     },
     health() {
       const reference = lastSuccessAt ?? startedAt;

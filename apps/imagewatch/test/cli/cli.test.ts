@@ -122,6 +122,19 @@ describe('imagewatch check', () => {
     });
     expect(await cli(['check', '--nope'])).toMatchObject({ code: 2 });
     expect(await cli(['run', '--json'])).toMatchObject({ code: 2 });
+    expect(await cli(['rollout'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('needs an id'),
+    });
+    expect(await cli(['rollout', 'x', 'explode'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown rollout action'),
+    });
+    expect(await cli(['rollouts', 'extra'])).toMatchObject({ code: 2 });
+    expect(await cli(['rollouts'], {})).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('needs MOLECULE_ADMIN_TOKEN'),
+    });
   });
 });
 
@@ -204,7 +217,7 @@ describe('bin imagewatch (src/main.ts)', () => {
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
       const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
-      expect(state.version).toBe(1);
+      expect(state.version).toBe(2);
       expect(
         state.images[`${registry.host}/molecule-ai/workspace-template-codex:latest`].digest,
       ).toBe(registry.digestOf('molecule-ai/workspace-template-codex', 'latest'));

@@ -13,10 +13,11 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type WatchTarget } from '../../src/config.js';
 import type { HookDispatcher } from '../../src/hooks/dispatcher.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createStateStore } from '../../src/watch/state-store.js';
+import { adminHosts } from '../../src/rollouts/hosts.js';
+import { createFileStore } from '../../src/store/file-store.js';
 import type { Watcher } from '../../src/watch/watcher.js';
 import { type FakeAdminApi, startFakeAdminApi } from '../fake-admin-api.js';
-import { hooksSettled, memoryLogger, sha, tempDir } from '../helpers.js';
+import { hooksSettled, memoryLogger, rolloutsSettled, sha, tempDir } from '../helpers.js';
 import {
   DISTRIBUTION_CONTENT_TYPE,
   distributionEnvelope,
@@ -64,7 +65,7 @@ export interface Harness {
   hooks: HookDispatcher;
   metrics: Metrics;
   log: ReturnType<typeof memoryLogger>;
-  /** Resolves once the checks the hooks triggered are done. */
+  /** Resolves once the checks the hooks triggered, and the rollouts they started, are done. */
   settled(): Promise<void>;
 }
 
@@ -95,11 +96,12 @@ async function setupFn(
   for (const [n, t] of config.targets.entries()) client.digests.set(t.image, sha(100 + n));
   const log = memoryLogger();
   const metrics = createMetrics({ defaultMetrics: false });
+  const store = createFileStore({ file: config.stateFile, logger: log.logger });
   const adminClient = createAdminClient({ baseUrl: admin.url, token: ADMIN_TOKEN });
   const built = await buildApp(config, {
     registry: client,
-    admin: adminClient,
-    store: createStateStore({ file: config.stateFile, logger: log.logger }),
+    hosts: adminHosts(new Map([['default', adminClient]])),
+    store,
     logger: log.logger,
     metrics,
     ...(options.coalesceMs === undefined ? {} : { hookCoalesceMs: options.coalesceMs }),
@@ -107,6 +109,7 @@ async function setupFn(
   closers.push(() => adminClient.close());
   closers.push(() => built.drain(AbortSignal.timeout(100)));
   closers.push(() => built.http.close());
+  await built.rollouts.activate();
   // Seed: the first tick records both digests (the fake admin-api reports no local images).
   await built.watcher.tick();
   client.state.calls = 0;
@@ -117,7 +120,10 @@ async function setupFn(
     hooks: built.hooks,
     metrics,
     log,
-    settled: () => hooksSettled(metrics),
+    settled: async () => {
+      await hooksSettled(metrics);
+      await rolloutsSettled(store);
+    },
   };
 }
 

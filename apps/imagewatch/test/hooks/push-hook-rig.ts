@@ -77,7 +77,7 @@ export async function startPushHookRig(options: { logger: Logger }): Promise<Pus
     closers.push(() => service.close({ graceMs: 500 }));
     await service.app.http.listen({ host: config.host, port: config.port });
     // The first tick finds no image yet (NOT_FOUND); the first push seeds through the hook.
-    service.app.start();
+    await service.app.start();
 
     return {
       registry,

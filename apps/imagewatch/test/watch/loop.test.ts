@@ -82,6 +82,7 @@ describe('imagewatch against the fake registry', () => {
     const moved = registry.pushRandomImage('molecule-ai/workspace-template-langgraph', 'latest');
     const report = await service.app.watcher.tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['unchanged', 'changed']);
+    await service.rolloutsSettled();
     expect(admin.refreshes).toHaveLength(1);
     expect(admin.refreshes[0]).toMatchObject({
       runtime: 'langgraph',
@@ -89,7 +90,11 @@ describe('imagewatch against the fake registry', () => {
       authorized: true,
     });
     expect(
-      service.store.get(`${registry.host}/molecule-ai/workspace-template-langgraph:latest`)?.digest,
+      (
+        await service.store.seenDigest(
+          `${registry.host}/molecule-ai/workspace-template-langgraph:latest`,
+        )
+      )?.digest,
     ).toBe(moved);
 
     const metrics = await service.metrics.registry.metrics();
@@ -107,7 +112,7 @@ describe('imagewatch against the fake registry', () => {
 
   it('the running loop notices a push within one interval and retries a failed refresh', async () => {
     const { service } = await start();
-    service.app.watcher.start();
+    await service.app.start();
     await waitFor(() => service.app.watcher.health().lastSuccessAt, 5_000);
     admin.failRefresh({ times: 1, status: 503 });
     const pushedAt = Date.now();
@@ -130,7 +135,7 @@ describe('imagewatch against the fake registry', () => {
     expect(Object.keys(saved.images)).toHaveLength(2);
 
     const second = await start();
-    expect(second.service.app.stateLoad).toEqual({ kind: 'loaded', entries: 2 });
+    expect(second.service.app.stateLoad).toEqual({ kind: 'loaded', images: 2, rollouts: 0 });
     const report = await second.service.app.watcher.tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
     await second.service.close();
@@ -179,5 +184,23 @@ describe('imagewatch against the fake registry', () => {
     const lines = log.lines().filter((l) => l.msg === 'registry refused our credentials');
     expect(lines).toHaveLength(2); // once per runtime, not once per tick
     expect(log.text()).not.toContain('wrong-password-x');
+  });
+});
+
+describe('health with a state file that cannot be written', () => {
+  it('is degraded (200) with the reason, and the metric counts the failures', async () => {
+    const { writeFile: write } = await import('node:fs/promises');
+    await write(join(dir, 'blocker'), 'x');
+    const { service } = await start({ IMAGE_WATCH_STATE_FILE: join(dir, 'blocker', 'state.json') });
+    await service.app.watcher.tick();
+    const health = await service.app.http.inject({ method: 'GET', url: '/healthz' });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({
+      status: 'degraded',
+      state: { ok: false, reason: expect.stringContaining('blocker/state.json fails') },
+    });
+    expect(await service.metrics.registry.metrics()).toMatch(
+      /imagewatch_state_file_errors_total\{operation="write"\} [1-9]/,
+    );
   });
 });

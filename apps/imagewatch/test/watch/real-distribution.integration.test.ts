@@ -65,9 +65,12 @@ describe.skipIf(gate.skip)(
         IMAGE_WATCH_STATE_FILE: join(dir, 'state.json'),
       });
       service = await startService(config, { logger: log.logger });
-      service.app.start();
+      await service.app.start();
       const image = `${registry.host}/${REPOSITORY}:latest`;
-      const seeded = await waitFor(() => service?.store.get(image)?.digest, 10_000);
+      const seeded = await waitFor(
+        async () => (await service!.store.seenDigest(image))?.digest,
+        10_000,
+      );
       expect(admin.refreshes).toEqual([]);
 
       const pushed = await pushImage({
@@ -89,7 +92,7 @@ describe.skipIf(gate.skip)(
         recreate: 'true',
         authorized: true,
       });
-      await waitFor(() => service?.store.get(image)?.digest === pushed, 2_000);
+      await waitFor(async () => (await service!.store.seenDigest(image))?.digest === pushed, 2_000);
 
       // The token server saw our user (token auth, not anonymous), and no secret was logged.
       expect(

@@ -1,7 +1,8 @@
 /**
- * The watch loop against a scripted registry client and the fake admin-api: decisions are
- * acted on, refresh is called with the right runtime and token, failures retry, ticks never
- * overlap, rate limits back off, auth errors are logged once per change of state.
+ * The watch loop (with the real rollout engine and state file) against a scripted registry
+ * client and the fake admin-api: decisions are acted on, a rollout calls refresh with the right
+ * runtime, digest, epoch and token, failures retry, ticks never overlap and never wait on one
+ * hung check, rate limits back off, auth errors are logged once per change of state.
  */
 import { join } from 'node:path';
 import type { ManifestDigest } from '@molecule/registry-client';
@@ -10,7 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminClient } from '../../src/admin-client/client.js';
 import type { WatchTarget } from '../../src/config.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createStateStore } from '../../src/watch/state-store.js';
+import { createRolloutEngine } from '../../src/rollouts/engine.js';
+import { adminHosts } from '../../src/rollouts/hosts.js';
+import { createFileStore } from '../../src/store/file-store.js';
+import type { WatchStore } from '../../src/store/watch-store.js';
 import { createWatcher, type WatcherDeps } from '../../src/watch/watcher.js';
 import { type FakeAdminApi, startFakeAdminApi } from '../fake-admin-api.js';
 import { memoryLogger, sha, tempDir, waitFor } from '../helpers.js';
@@ -30,11 +34,14 @@ function scriptedClient() {
     inFlight: 0,
     maxInFlight: 0,
     delayMs: 0,
-    spans: [] as Array<[number, number]>,
+    spans: [] as Array<[number, number, string]>,
   };
+  /** Per-reference delays (a hung registry request for one reference). */
+  const delays = new Map<string, number>();
   return {
     digests,
     state,
+    delays,
     failNext(image: string, error: RegistryError, times = 1) {
       errors.set(
         image,
@@ -47,13 +54,14 @@ function scriptedClient() {
     ): Promise<ManifestDigest> {
       state.calls += 1;
       state.inFlight += 1;
-      const span: [number, number] = [Date.now(), Number.POSITIVE_INFINITY];
+      const span: [number, number, string] = [Date.now(), Number.POSITIVE_INFINITY, ref];
       state.spans.push(span);
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
       try {
-        if (state.delayMs > 0) {
+        const delay = delays.get(ref) ?? state.delayMs;
+        if (delay > 0) {
           await new Promise((resolve, reject) => {
-            const t = setTimeout(resolve, state.delayMs);
+            const t = setTimeout(resolve, delay);
             options?.signal?.addEventListener('abort', () => {
               clearTimeout(t);
               reject(new RegistryError({ code: 'TIMEOUT', hint: 'aborted' }));
@@ -93,6 +101,7 @@ async function setup(
   overrides: Partial<WatcherDeps['config']> & {
     token?: string | undefined;
     now?: () => number;
+    retries?: number;
   } = {},
 ) {
   const client = scriptedClient();
@@ -100,12 +109,12 @@ async function setup(
   const log = memoryLogger();
   const metrics = createMetrics({ defaultMetrics: false });
   const file = join(dir, 'state.json');
-  const store = createStateStore({ file, logger: log.logger });
-  await store.load();
+  const store = createFileStore({ file, logger: log.logger });
+  await store.open();
   const token = 'token' in overrides ? overrides.token : TOKEN;
   const adminClient = createAdminClient({ baseUrl: admin.url, token });
   closers.push(() => adminClient.close());
-  const { now, ...configOverrides } = overrides;
+  const { now, retries = 3, ...configOverrides } = overrides;
   const config = {
     intervalMs: 60_000,
     autoRefresh: true,
@@ -114,18 +123,40 @@ async function setup(
     targets,
     ...configOverrides,
   };
+  const hosts = adminHosts(new Map([['default', adminClient]]));
+  const rollouts = createRolloutEngine({
+    store,
+    hosts,
+    settings: { waves: [['default']], soakMs: 0, retries },
+    logger: log.logger,
+    metrics,
+    backoffMs: 20,
+  });
+  await rollouts.activate();
+  closers.push(() => rollouts.deactivate());
   const watcher = createWatcher({
     client,
-    admin: adminClient,
+    hosts,
     store,
+    rollouts,
     config,
     logger: log.logger,
     metrics,
     ...(now ? { now } : {}),
   });
   closers.push(() => watcher.stop({ signal: AbortSignal.timeout(100) }));
-  return { client, log, metrics, store, watcher, file };
+  return { client, log, metrics, store, watcher, file, rollouts };
 }
+
+/** Waits until no rollout is running (done, halted or otherwise settled). */
+async function rolloutsSettled(store: WatchStore, timeoutMs = 5_000) {
+  await waitFor(
+    async () => (await store.activeRollouts()).every((r) => r.state !== 'running'),
+    timeoutMs,
+  );
+}
+
+const seen = async (store: WatchStore, image: string) => (await store.seenDigest(image))?.digest;
 
 async function metric(
   metrics: ReturnType<typeof createMetrics>,
@@ -139,24 +170,34 @@ async function metric(
 }
 
 describe('watcher', () => {
-  it('seeds on first sight, then refreshes exactly the moved runtime with the admin token', async () => {
+  it('seeds on first sight, then rolls out exactly the moved runtime: by digest, with the epoch and the admin token', async () => {
     const { client, watcher, store, metrics, log } = await setup();
     const first = await watcher.tick();
     expect(first.succeeded).toBe(true);
     expect(first.results.map((r) => r.outcome)).toEqual(['seeded', 'seeded', 'seeded']);
     expect(admin.refreshes).toEqual([]);
-    expect(store.get(targets[1]!.image)?.digest).toBe(sha(101));
+    expect(await seen(store, targets[1]!.image)).toBe(sha(101));
 
     client.digests.set(targets[1]!.image, sha(999));
     const second = await watcher.tick();
     expect(second.results.map((r) => r.outcome)).toEqual(['unchanged', 'changed', 'unchanged']);
+    expect(second.results[1]!.rollout).toMatch(/^r-langgraph-03e703e703e7-/);
+    // Recorded with the rollout: the next tick does not start another one.
+    expect(await seen(store, targets[1]!.image)).toBe(sha(999));
+    await rolloutsSettled(store);
     expect(admin.refreshes).toHaveLength(1);
     expect(admin.refreshes[0]).toMatchObject({
       runtime: 'langgraph',
       recreate: 'true',
+      digest: sha(999),
+      epoch: 1,
       authorized: true,
     });
-    expect(store.get(targets[1]!.image)?.digest).toBe(sha(999));
+    const rollout = await store.getRollout(second.results[1]!.rollout!);
+    expect(rollout).toMatchObject({ state: 'done', from: sha(101), to: sha(999) });
+    expect(rollout?.hosts).toEqual([
+      expect.objectContaining({ name: 'default', state: 'done', attempts: 1 }),
+    ]);
     expect(
       await metric(metrics, 'imagewatch_refreshes_total', {
         runtime: 'langgraph',
@@ -167,9 +208,7 @@ describe('watcher', () => {
       1,
     );
 
-    const changed = log
-      .lines()
-      .find((line) => line.msg === 'digest changed: asking admin-api to refresh');
+    const changed = log.lines().find((line) => line.msg === 'digest changed: rolling it out');
     expect(changed).toMatchObject({
       runtime: 'langgraph',
       old: 'sha256:006500650065',
@@ -179,34 +218,55 @@ describe('watcher', () => {
     expect(log.text()).not.toContain(TOKEN);
 
     await watcher.tick();
+    await rolloutsSettled(store);
     expect(admin.refreshes).toHaveLength(1);
   });
 
-  it('keeps the old digest when the refresh fails and retries on the next tick', async () => {
+  it('retries a failed host refresh with backoff inside the rollout; the change is counted once', async () => {
     const { client, watcher, store, metrics } = await setup();
     await watcher.tick();
     client.digests.set(targets[0]!.image, sha(555));
     admin.failRefresh({ times: 1, status: 500 });
-    const failed = await watcher.tick();
-    expect(failed.results[0]).toMatchObject({ outcome: 'changed', refreshed: false });
-    expect(store.get(targets[0]!.image)?.digest).toBe(sha(100));
-
+    const changed = await watcher.tick();
+    expect(changed.results[0]).toMatchObject({ outcome: 'changed' });
+    await waitFor(() => admin.refreshes.length >= 1);
     admin.failRefresh({ times: 1, asFailedPull: true });
-    await watcher.tick();
-    expect(store.get(targets[0]!.image)?.digest).toBe(sha(100));
-
-    const retried = await watcher.tick();
-    expect(retried.results[0]).toMatchObject({ outcome: 'changed', refreshed: true });
-    expect(store.get(targets[0]!.image)?.digest).toBe(sha(555));
+    await rolloutsSettled(store);
+    const rollout = await store.getRollout(changed.results[0]!.rollout!);
+    expect(rollout).toMatchObject({ state: 'done' });
+    expect(rollout?.hosts[0]).toMatchObject({ state: 'done', attempts: 3 });
     expect(admin.refreshes.map((c) => c.runtime)).toEqual(['codex', 'codex', 'codex']);
     expect(
       await metric(metrics, 'imagewatch_refreshes_total', { runtime: 'codex', outcome: 'failure' }),
     ).toBe(2);
-    // The change is counted once, not once per retry.
     expect(await metric(metrics, 'imagewatch_digest_changes_total', { runtime: 'codex' })).toBe(1);
+    // A retry first asks whether the host already has the digest (a timed-out call may have done it).
+    expect(admin.calls.filter((c) => c.method === 'GET').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('isolates a failing runtime: the others are still checked and refreshed', async () => {
+  it('a host that keeps failing halts the rollout after its retries; ticks do not start it again', async () => {
+    const { client, watcher, store, metrics } = await setup({ retries: 1 });
+    await watcher.tick();
+    client.digests.set(targets[0]!.image, sha(556));
+    admin.failRefresh({ times: 10, status: 500 });
+    const changed = await watcher.tick();
+    await rolloutsSettled(store);
+    const rollout = await store.getRollout(changed.results[0]!.rollout!);
+    expect(rollout).toMatchObject({ state: 'halted' });
+    expect(rollout?.hosts[0]).toMatchObject({ state: 'failed', attempts: 2 });
+    expect(rollout?.hosts[0]?.error).toContain('500');
+    // The store shows the halt as soon as it is committed; the metric follows the write.
+    await waitFor(
+      async () =>
+        (await metric(metrics, 'imagewatch_rollouts_halted_total', { runtime: 'codex' })) === 1,
+    );
+    await watcher.tick();
+    await watcher.tick();
+    expect(admin.refreshes).toHaveLength(2);
+    expect((await store.listRollouts()).filter((r) => r.runtime === 'codex')).toHaveLength(1);
+  });
+
+  it('isolates a failing runtime: the others are still checked and rolled out', async () => {
     const { client, watcher, store } = await setup();
     await watcher.tick();
     client.failNext(
@@ -217,20 +277,22 @@ describe('watcher', () => {
     const report = await watcher.tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['error', 'unchanged', 'changed']);
     expect(report.succeeded).toBe(true);
-    expect(store.get(targets[0]!.image)?.digest).toBe(sha(100));
-    expect(store.get(targets[2]!.image)?.digest).toBe(sha(777));
+    expect(await seen(store, targets[0]!.image)).toBe(sha(100));
+    expect(await seen(store, targets[2]!.image)).toBe(sha(777));
   });
 
-  it('refreshes on first sight when the host runs a different digest; seeds when it runs the same', async () => {
+  it('rolls out on first sight when the host runs a different digest; seeds when it runs the same', async () => {
     admin.setLocal('codex', targets[0]!.image, { id: 'sha256:img', digest: sha(1) });
     admin.setLocal('langgraph', targets[1]!.image, { id: 'sha256:img2', digest: sha(101) });
     admin.setLocal('openclaw', targets[2]!.image, null);
     const { watcher, store } = await setup();
     const report = await watcher.tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['changed', 'seeded', 'seeded']);
-    expect(admin.refreshes.map((c) => c.runtime)).toEqual(['codex']);
-    expect(admin.calls.filter((c) => c.method === 'GET')).toHaveLength(1);
-    expect(store.get(targets[0]!.image)?.digest).toBe(sha(100));
+    await rolloutsSettled(store);
+    expect(admin.refreshes.map((c) => [c.runtime, c.digest])).toEqual([['codex', sha(100)]]);
+    expect(await seen(store, targets[0]!.image)).toBe(sha(100));
+    const [rollout] = await store.listRollouts();
+    expect(rollout).toMatchObject({ from: sha(1), to: sha(100), state: 'done' });
   });
 
   it('monitor-only: reports a move once, advances the seen digest, changes nothing', async () => {
@@ -240,7 +302,8 @@ describe('watcher', () => {
     await watcher.tick();
     await watcher.tick();
     expect(admin.calls).toEqual([]);
-    expect(store.get(targets[1]!.image)?.digest).toBe(sha(4242));
+    expect(await seen(store, targets[1]!.image)).toBe(sha(4242));
+    expect(await store.listRollouts()).toEqual([]);
     expect(
       log.lines().filter((l) => String(l.msg).startsWith('digest changed (monitor-only')),
     ).toHaveLength(1);
@@ -259,20 +322,36 @@ describe('watcher', () => {
     expect(client.state.maxInFlight).toBe(2);
   });
 
-  it('the loop waits for a tick slower than the interval before starting the next', async () => {
+  it('a hung check delays only its own reference: ticks stay on time, skip it while it runs, and never overlap', async () => {
     const { client, watcher } = await setup({ intervalMs: 1_000, concurrency: 3 });
-    client.state.delayMs = 1_300;
+    client.delays.set(targets[0]!.image, 2_500);
     watcher.start();
-    await waitFor(() => client.state.calls >= 6, 8_000);
-    await watcher.stop({ signal: AbortSignal.timeout(5_000) });
-    const spans = [...client.state.spans].sort((x, y) => x[0] - y[0]);
-    const first = spans.slice(0, 3);
-    const second = spans.slice(3, 6);
-    // Every check of the second tick started after every check of the first one ended.
-    expect(Math.min(...second.map((s) => s[0]))).toBeGreaterThanOrEqual(
-      Math.max(...first.map((s) => s[1])),
+    await waitFor(
+      () => client.state.spans.filter((s) => s[2] === targets[1]!.image).length >= 3,
+      6_000,
     );
-    expect(client.state.maxInFlight).toBe(3);
+    await watcher.stop({ signal: AbortSignal.timeout(5_000) });
+    const of = (image: string) => client.state.spans.filter((s) => s[2] === image);
+    // The hung reference was checked once, and never twice at once.
+    const hung = of(targets[0]!.image);
+    expect(hung.length).toBeLessThanOrEqual(2);
+    if (hung.length === 2) expect(hung[1]![0]).toBeGreaterThanOrEqual(hung[0]![1]);
+    // The others were checked every interval meanwhile (not every 2.5 s).
+    const other = of(targets[1]!.image);
+    expect(other[2]![0] - other[0]![0]).toBeLessThan(2 * 1_000 * 1.1 + 500);
+  });
+
+  it('a tick reports a check that outlasts it as slow, and the next one as busy', async () => {
+    const { client, watcher } = await setup({ intervalMs: 1_000, concurrency: 3 });
+    client.delays.set(targets[0]!.image, 1_800);
+    const first = await watcher.tick();
+    expect(first.slow).toEqual([targets[0]!.image]);
+    expect(first.results.map((r) => r.image).sort()).toEqual(
+      [targets[1]!.image, targets[2]!.image].sort(),
+    );
+    const second = await watcher.tick();
+    expect(second.busy).toEqual([targets[0]!.image]);
+    expect(first.durationMs).toBeLessThan(1_500);
   });
 
   it('backs off until Retry-After on RATE_LIMITED, then checks again', async () => {
@@ -346,7 +425,7 @@ describe('watcher', () => {
     expect(await watcher.checkNow('autogen')).toEqual([]);
   });
 
-  it('state survives a restart: no re-seed, a move made while down is refreshed', async () => {
+  it('state survives a restart: no re-seed, a move made while down is rolled out', async () => {
     const first = await setup();
     await first.watcher.tick();
     await first.watcher.stop();
@@ -354,18 +433,29 @@ describe('watcher', () => {
     second.client.digests.set(targets[2]!.image, sha(31337));
     const report = await second.watcher.tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged', 'changed']);
+    await rolloutsSettled(second.store);
     expect(admin.refreshes.map((c) => c.runtime)).toEqual(['openclaw']);
+    // The second process acts under a newer epoch.
+    expect(admin.refreshes[0]!.epoch).toBe(2);
   });
 
   it('health turns unhealthy when no tick succeeded for three intervals', async () => {
     let clock = 0;
     const client = scriptedClient();
     const log = memoryLogger();
-    const store = createStateStore({ file: join(dir, 's.json'), logger: log.logger });
+    const store = createFileStore({ file: join(dir, 's.json'), logger: log.logger });
+    await store.open();
+    const adminClient = createAdminClient({ baseUrl: admin.url, token: TOKEN });
+    closers.push(() => adminClient.close());
     const watcher = createWatcher({
       client,
-      admin: createAdminClient({ baseUrl: admin.url, token: TOKEN }),
+      hosts: adminHosts(new Map([['default', adminClient]])),
       store,
+      rollouts: {
+        begin: async () => {
+          throw new Error('monitor-only: no rollouts');
+        },
+      },
       config: {
         intervalMs: 1_000,
         autoRefresh: false,
