@@ -95,11 +95,7 @@ export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise
     await http.register(hooksRoute, {
       hookToken: config.hookToken,
       githubSecret: config.githubSecret,
-      matcher: createHookMatcher({
-        registryHost: config.registry.host,
-        registryPrefix: config.registry.prefix,
-        targets: watcher.targets,
-      }),
+      matcher: createHookMatcher({ targets: watcher.targets }),
       dispatcher: hooks,
       metrics,
       logger,

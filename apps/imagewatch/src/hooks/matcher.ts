@@ -6,11 +6,7 @@
  * Formats: formats/distribution.ts, formats/github.ts, formats/harbor.ts; telling the bearer
  * formats apart: formats/bearer.ts.
  */
-import {
-  parseImageReference,
-  parseRegistryPrefix,
-  TEMPLATE_REPOSITORY_PREFIX,
-} from '@molecule/registry';
+import { parseImageReference, type Runtime, TEMPLATE_REPOSITORY_PREFIX } from '@molecule/registry';
 import type { WatchTarget } from '../config.js';
 
 /** `source` label of `imagewatch_hook_events_total`: who sent the notification. */
@@ -23,9 +19,7 @@ export type IgnoreReason =
   | 'action'
   /** A GitHub package that is not a container image (npm, maven, ...). */
   | 'package_type'
-  /** Another registry than `registryHost()`. */
-  | 'registry'
-  /** A repository that is not `<prefix>/workspace-template-<runtime>`. */
+  /** A repository whose last path component is not `workspace-template-<runtime>`. */
   | 'repository'
   /** A workspace template of a runtime this instance does not watch (IMAGE_WATCH_RUNTIMES). */
   | 'not_watched'
@@ -68,28 +62,27 @@ export interface HookMatcher {
   match(notice: PushNotice): HookVerdict;
 }
 
-interface WatchedRepository {
-  readonly runtime: string;
+interface WatchedTemplate {
+  readonly runtime: Runtime;
   readonly tag: string;
 }
 
 /**
- * Matches notices against the watched references: same registry host as `registryHost()`,
- * repository `<prefix path>/workspace-template-<runtime>` of a watched runtime, its tag.
+ * Matches notices against the watched references by the repository's last path component,
+ * exactly `workspace-template-<runtime>` of a watched runtime, and its tag (`latest`),
+ * whichever registry host or organisation the notice names (SPEC "apps/imagewatch"): a GitHub
+ * package event for the upstream image once `MOLECULE_IMAGE_REGISTRY` points at a mirror, or a
+ * notification from a registry behind a proxy that rewrites `Host`, still triggers the check of
+ * the configured reference. That costs one `HEAD` and trusts nothing in the body.
  */
-export function createHookMatcher(options: {
-  registryHost: string;
-  registryPrefix: string;
-  targets: readonly WatchTarget[];
-}): HookMatcher {
-  const host = normalizeHost(options.registryHost);
-  const prefixPath = parseRegistryPrefix(options.registryPrefix).path;
-  const templatePrefix =
-    prefixPath === '' ? TEMPLATE_REPOSITORY_PREFIX : `${prefixPath}/${TEMPLATE_REPOSITORY_PREFIX}`;
-  const byRepository = new Map<string, WatchedRepository>();
+export function createHookMatcher(options: { targets: readonly WatchTarget[] }): HookMatcher {
+  const byTemplate = new Map<string, WatchedTemplate>();
   for (const target of options.targets) {
     const reference = parseImageReference(target.image);
-    byRepository.set(reference.path, { runtime: target.runtime, tag: reference.tag ?? 'latest' });
+    byTemplate.set(`${TEMPLATE_REPOSITORY_PREFIX}${target.runtime}`, {
+      runtime: target.runtime,
+      tag: reference.tag ?? 'latest',
+    });
   }
 
   return {
@@ -104,31 +97,20 @@ export function createHookMatcher(options: {
           ...where,
         };
       }
-      const noticeHost = notice.host === undefined ? undefined : normalizeHost(notice.host);
-      if (noticeHost !== host) {
-        return {
-          outcome: 'ignored',
-          reason: 'registry',
-          detail: `registry ${notice.host ?? '(none)'} is not ${options.registryHost}`,
-          ...where,
-        };
-      }
-      const watched = byRepository.get(repository);
+      const last = repository.slice(repository.lastIndexOf('/') + 1);
+      const watched = byTemplate.get(last);
       if (watched === undefined) {
-        const isTemplate =
-          repository.startsWith(templatePrefix) &&
-          !repository.slice(templatePrefix.length).includes('/');
-        return isTemplate
+        return last.startsWith(TEMPLATE_REPOSITORY_PREFIX)
           ? {
               outcome: 'ignored',
               reason: 'not_watched',
-              detail: `runtime ${repository.slice(templatePrefix.length)} is not watched`,
+              detail: `runtime ${last.slice(TEMPLATE_REPOSITORY_PREFIX.length)} is not watched`,
               ...where,
             }
           : {
               outcome: 'ignored',
               reason: 'repository',
-              detail: `repository ${repository} is not ${templatePrefix}<runtime>`,
+              detail: `repository ${repository} is not .../${TEMPLATE_REPOSITORY_PREFIX}<runtime>`,
               ...where,
             };
       }
@@ -149,12 +131,4 @@ export function createHookMatcher(options: {
       };
     },
   };
-}
-
-/** Host names compare case-insensitively; an explicit default https/http port is the same host. */
-export function normalizeHost(host: string): string {
-  return host
-    .trim()
-    .toLowerCase()
-    .replace(/:(443|80)$/, '');
 }

@@ -91,6 +91,19 @@ export const hooksRoute: FastifyPluginAsync<HooksRouteOptions> = async (app, opt
     }
   });
 
+  // A declared body over the limit is refused before it is read: the answer goes out while
+  // Node discards the rest, so the sender sees a 413 instead of a connection reset (a GitHub
+  // signature can only be checked once the body is read, so size comes first there).
+  const tooLarge = (request: FastifyRequest, reply: FastifyReply, source: HookSource) => {
+    const declared = Number(header(request, 'content-length'));
+    if (!Number.isFinite(declared) || declared <= bodyLimit) return undefined;
+    count(source, 'too_large');
+    log.warn({ source, bodyLimit, declared }, 'registry hook: body too large');
+    return reply
+      .code(413)
+      .send({ error: `body larger than ${bodyLimit} bytes`, code: 'PAYLOAD_TOO_LARGE' });
+  };
+
   const unauthorized = (reply: FastifyReply, source: HookSource, why: string) => {
     count(source, 'unauthorized');
     log.warn({ source, why }, 'registry hook: unauthenticated request refused');
@@ -110,12 +123,13 @@ export const hooksRoute: FastifyPluginAsync<HooksRouteOptions> = async (app, opt
             return unauthorized(reply, source, 'IMAGE_WATCH_GITHUB_SECRET is not set');
           if (header(request, 'x-hub-signature-256') === undefined)
             return unauthorized(reply, source, 'no X-Hub-Signature-256');
-          return;
+          return tooLarge(request, reply, source);
         }
         if (options.hookToken === undefined)
           return unauthorized(reply, source, 'IMAGE_WATCH_HOOK_TOKEN is not set');
         if (!isBearerAuthorized(header(request, 'authorization'), options.hookToken))
           return unauthorized(reply, source, 'wrong or missing bearer token');
+        return tooLarge(request, reply, source);
       },
     },
     async (request, reply) => {

@@ -11,8 +11,6 @@ import {
 
 const HOST = 'harbor.example.com';
 const matcher = createHookMatcher({
-  registryHost: HOST,
-  registryPrefix: `${HOST}/molecule-ai`,
   targets: [
     { runtime: 'langgraph', image: `${HOST}/molecule-ai/workspace-template-langgraph:latest` },
   ],

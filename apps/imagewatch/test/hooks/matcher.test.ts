@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { WatchTarget } from '../../src/config.js';
 import { parseDistributionEnvelope } from '../../src/hooks/formats/distribution.js';
 import { parseGitHubDelivery } from '../../src/hooks/formats/github.js';
-import { createHookMatcher, type HookVerdict, normalizeHost } from '../../src/hooks/matcher.js';
+import { createHookMatcher, type HookVerdict } from '../../src/hooks/matcher.js';
 import { distributionEvent, githubPackageBody } from './payloads.js';
 
 const HOST = 'registry.example.com:5000';
@@ -18,8 +18,6 @@ const targets = (prefix: string, runtimes: string[]): WatchTarget[] =>
   }));
 
 const matcher = createHookMatcher({
-  registryHost: HOST,
-  registryPrefix: `${HOST}/molecule-ai`,
   targets: targets(`${HOST}/molecule-ai`, ['codex', 'langgraph']),
 });
 
@@ -48,24 +46,31 @@ describe('distribution envelope', () => {
     ['a pull of latest', { repository: repo, tag: 'latest', host: HOST, action: 'pull' }, 'action'],
     ['a delete', { repository: repo, host: HOST, action: 'delete' }, 'action'],
     ['a mount', { repository: repo, host: HOST, action: 'mount' }, 'action'],
+    // Whichever host or organisation: a proxy may rewrite Host, and the check asks the
+    // configured registry anyway (SPEC: the body is never trusted).
     [
       'another registry host',
       { repository: repo, tag: 'latest', host: 'other.example.com:5000' },
-      'registry',
+      'accepted',
     ],
     [
       'the same host without the port',
       { repository: repo, tag: 'latest', host: 'registry.example.com' },
-      'registry',
+      'accepted',
     ],
     [
       'another organisation',
       { repository: 'someone-else/workspace-template-langgraph', tag: 'latest', host: HOST },
-      'repository',
+      'accepted',
     ],
     [
       'a deeper path',
       { repository: 'molecule-ai/x/workspace-template-langgraph', tag: 'latest', host: HOST },
+      'accepted',
+    ],
+    [
+      'a repository that only contains the template name',
+      { repository: 'molecule-ai/workspace-template-langgraph/extra', tag: 'latest', host: HOST },
       'repository',
     ],
     [
@@ -92,10 +97,10 @@ describe('distribution envelope', () => {
     }
   });
 
-  it('ignores an event without request.host (cannot tell the registry)', () => {
+  it('accepts an event without request.host: the host is not needed to know the runtime', () => {
     const event = distributionEvent({ repository: repo, tag: 'latest', host: HOST });
     delete event.request;
-    expect(verdictOf(event)).toMatchObject({ outcome: 'ignored', reason: 'registry' });
+    expect(verdictOf(event)).toMatchObject({ outcome: 'accepted', runtime: 'langgraph' });
   });
 
   it('keeps one verdict per event, in order, and reports the claimed digest without using it', () => {
@@ -144,11 +149,7 @@ describe('distribution envelope', () => {
   });
 
   it('matches repositories of a bare-host prefix', () => {
-    const bare = createHookMatcher({
-      registryHost: 'localhost:5000',
-      registryPrefix: 'localhost:5000',
-      targets: targets('localhost:5000', ['codex']),
-    });
+    const bare = createHookMatcher({ targets: targets('localhost:5000', ['codex']) });
     const ok = parseDistributionEnvelope(
       {
         events: [
@@ -166,11 +167,7 @@ describe('distribution envelope', () => {
 });
 
 describe('GitHub package webhooks', () => {
-  const ghcr = createHookMatcher({
-    registryHost: 'ghcr.io',
-    registryPrefix: 'ghcr.io/molecule-ai',
-    targets: targets('ghcr.io/molecule-ai', ['langgraph']),
-  });
+  const ghcr = createHookMatcher({ targets: targets('ghcr.io/molecule-ai', ['langgraph']) });
   const verdict = (event: string, body: string, m = ghcr) => {
     const result = parseGitHubDelivery(event, JSON.parse(body), m);
     if (!result.ok) throw new Error(result.error);
@@ -189,7 +186,12 @@ describe('GitHub package webhooks', () => {
     ['owner login in another case', 'package', { owner: 'Molecule-AI' }, 'accepted'],
     ['another tag', 'package', { tag: 'v2' }, 'tag'],
     ['an untagged version', 'package', { tag: null }, 'tag'],
-    ['another owner', 'package', { owner: 'someone-else' }, 'repository'],
+    [
+      'another owner (the organisation does not matter)',
+      'package',
+      { owner: 'someone-else' },
+      'accepted',
+    ],
     ['another package', 'package', { name: 'website' }, 'repository'],
     ['a runtime not watched', 'package', { name: 'workspace-template-codex' }, 'not_watched'],
     ['an npm package', 'package', { packageType: 'npm' }, 'package_type'],
@@ -197,7 +199,7 @@ describe('GitHub package webhooks', () => {
       'a package_url on another host',
       'package',
       { packageUrlHost: 'docker.pkg.github.com' },
-      'registry',
+      'accepted',
     ],
     ['an unknown action', 'package', { action: 'deleted' }, 'action'],
   ] as const)('%s → %s', (_name, event, options, expected) => {
@@ -209,22 +211,16 @@ describe('GitHub package webhooks', () => {
     }
   });
 
-  it('ignores GHCR events when the configured registry is not ghcr.io', () => {
-    const mirror = createHookMatcher({
-      registryHost: HOST,
-      registryPrefix: `${HOST}/molecule-ai`,
-      targets: targets(`${HOST}/molecule-ai`, ['langgraph']),
-    });
+  it('accepts the upstream GitHub package event when the configured registry is a mirror', () => {
+    const mirror = createHookMatcher({ targets: targets(`${HOST}/molecule-ai`, ['langgraph']) });
     expect(verdict('package', githubPackageBody(), mirror)).toMatchObject({
-      outcome: 'ignored',
-      reason: 'registry',
+      outcome: 'accepted',
+      runtime: 'langgraph',
     });
   });
 
   it('nested prefix paths map to nested package names', () => {
     const nested = createHookMatcher({
-      registryHost: 'ghcr.io',
-      registryPrefix: 'ghcr.io/molecule-ai/mirror',
       targets: targets('ghcr.io/molecule-ai/mirror', ['langgraph']),
     });
     expect(
@@ -253,16 +249,5 @@ describe('GitHub package webhooks', () => {
   ])('refuses %s as malformed', (_name, event, body) => {
     const result = parseGitHubDelivery(event, body, ghcr);
     expect(result.ok).toBe(false);
-  });
-});
-
-describe('normalizeHost', () => {
-  it.each([
-    ['GHCR.io', 'ghcr.io'],
-    ['registry.example.com:443', 'registry.example.com'],
-    ['registry.example.com:5000', 'registry.example.com:5000'],
-    ['127.0.0.1:80', '127.0.0.1'],
-  ])('%s → %s', (input, expected) => {
-    expect(normalizeHost(input)).toBe(expected);
   });
 });

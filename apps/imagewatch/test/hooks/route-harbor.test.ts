@@ -137,8 +137,7 @@ describe('Harbor webhooks', () => {
       [harborCloudEventBody({ type: 'harbor.artifact.pulled' }), 'action'],
       [harborWebhookBody({ tag: 'v1' }), 'tag'],
       [harborWebhookBody({ tag: sha(5) }), 'tag'],
-      [harborWebhookBody({ host: 'harbor.other.example.com' }), 'registry'],
-      [harborWebhookBody({ project: 'someone-else' }), 'repository'],
+      [harborWebhookBody({ name: 'website' }), 'repository'],
       [harborWebhookBody({ name: 'workspace-template-hermes' }), 'not_watched'],
     ] as const) {
       const response = await postHarbor(app, body);
@@ -154,7 +153,7 @@ describe('Harbor webhooks', () => {
     expect(rig.admin.refreshes).toEqual([]);
     expect(await hookMetric(metrics, 'harbor', 'ignored_action')).toBe(4);
     expect(await hookMetric(metrics, 'harbor', 'ignored_tag')).toBe(2);
-    expect(await hookMetric(metrics, 'harbor', 'ignored_registry')).toBe(1);
+    expect(await hookMetric(metrics, 'harbor', 'ignored_repository')).toBe(1);
   });
 
   it('a burst of 20 pushes (both formats) is one check and one refresh', async () => {

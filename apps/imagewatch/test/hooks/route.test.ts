@@ -130,13 +130,13 @@ describe('distribution envelope', () => {
     expect(client.state.calls).toBe(0);
   });
 
-  it('acknowledges and ignores other repositories, tags, registries, blobs and pulls (200)', async () => {
+  it('acknowledges and ignores other repositories, tags, blobs and pulls (200)', async () => {
     const { app, client, settled, metrics } = await setup();
     client.digests.set(LANGGRAPH, sha(900));
     const body = distributionEnvelope(
       distributionEvent({ repository: REPO, host: HOST, mediaType: 'application/octet-stream' }),
       distributionEvent({ repository: REPO, tag: 'v1', host: HOST }),
-      distributionEvent({ repository: REPO, tag: 'latest', host: 'elsewhere.example.com' }),
+      distributionEvent({ repository: 'molecule-ai/website', tag: 'latest', host: HOST }),
       distributionEvent({ repository: 'other/app', tag: 'latest', host: HOST }),
       distributionEvent({ repository: REPO, tag: 'latest', host: HOST, action: 'pull' }),
       distributionEvent({
@@ -153,18 +153,39 @@ describe('distribution envelope', () => {
     expect(json.events.map((e: { reason: string }) => e.reason)).toEqual([
       'tag',
       'tag',
-      'registry',
+      'repository',
       'repository',
       'action',
       'not_watched',
     ]);
-    expect(json.events[2].detail).toContain('elsewhere.example.com');
+    expect(json.events[2].detail).toContain('molecule-ai/website');
     await settled();
     expect(client.state.calls).toBe(0);
     expect(rig.admin.refreshes).toEqual([]);
     expect(await hookMetric(metrics, 'distribution', 'ignored_tag')).toBe(2);
-    expect(await hookMetric(metrics, 'distribution', 'ignored_registry')).toBe(1);
+    expect(await hookMetric(metrics, 'distribution', 'ignored_repository')).toBe(2);
     expect(await hookMetric(metrics, 'distribution', 'ignored_action')).toBe(1);
+  });
+
+  it('a notification naming another host or organisation (a proxy rewrote Host, a mirror) checks the configured reference', async () => {
+    const { app, client, settled } = await setup();
+    client.digests.set(LANGGRAPH, sha(901));
+    const body = distributionEnvelope(
+      distributionEvent({
+        repository: 'upstream-org/workspace-template-langgraph',
+        tag: 'latest',
+        host: 'registry-behind-proxy.internal:443',
+      }),
+    );
+    const response = await postEnvelope(app, body, `Bearer ${HOOK_TOKEN}`);
+    expect(response.statusCode).toBe(202);
+    expect(response.json().checking).toEqual(['langgraph']);
+    await settled();
+    // One HEAD of the configured reference; the body's host is never asked.
+    expect(client.state.calls).toBe(1);
+    expect(rig.admin.refreshes.map((c) => [c.runtime, c.digest])).toEqual([
+      ['langgraph', sha(901)],
+    ]);
   });
 
   it('a burst of 20 identical events is one check and one refresh', async () => {
@@ -327,12 +348,12 @@ describe('GitHub package webhooks', () => {
     expect(await hookMetric(metrics, 'github', 'malformed')).toBe(1);
   });
 
-  it('ignores other tags, packages and owners with 200 and the reason', async () => {
+  it('ignores other tags, packages and package types with 200 and the reason', async () => {
     const { app, client } = await setup(ghcrSecrets);
     for (const [options, reason] of [
       [{ tag: 'sha-1234567' }, 'tag'],
       [{ name: 'website' }, 'repository'],
-      [{ owner: 'someone-else' }, 'repository'],
+      [{ owner: 'someone-else', name: 'website' }, 'repository'],
       [{ packageType: 'npm' }, 'package_type'],
     ] as const) {
       const response = await postGitHub(app, githubPackageBody(options));
