@@ -4,6 +4,7 @@
  * client comes in through `deps`, nothing listens and nothing reads the environment
  * (server.ts listens; config.ts reads the env). Tests build the same graph with fakes.
  */
+import { createSignatureVerifier, type SignatureVerifier } from '@molecule/image-signatures';
 import type { RegistryClient } from '@molecule/registry-client';
 import { createServiceApp, type Logger } from '@molecule/service-kit';
 import type { FastifyInstance } from 'fastify';
@@ -19,10 +20,12 @@ import type { AdminHosts } from './rollouts/hosts.js';
 import { healthRoute } from './routes/health.js';
 import { rolloutsRoute } from './routes/rollouts.js';
 import type { StoreOpenOutcome, WatchStore } from './store/watch-store.js';
+import { createTrustGate } from './watch/trust-gate.js';
 import { createWatcher, type Watcher } from './watch/watcher.js';
 
 export interface AppDeps {
-  readonly registry: Pick<RegistryClient, 'getManifestDigest'>;
+  readonly registry: Pick<RegistryClient, 'getManifestDigest'> &
+    Partial<Pick<RegistryClient, 'getManifest' | 'getBlob' | 'getReferrers'>>;
   /** One admin-api client per configured host. */
   readonly hosts: AdminHosts<Pick<AdminClient, 'refresh' | 'listImages'>>;
   readonly store: WatchStore;
@@ -52,6 +55,21 @@ export interface ImagewatchApp {
   drain(signal: AbortSignal): Promise<void>;
 }
 
+/** The gate's verifier when signatures are checked (mode warn or enforce). */
+function signatureVerifier(
+  config: ImagewatchConfig,
+  registry: AppDeps['registry'],
+): SignatureVerifier | undefined {
+  if (config.signatures.mode === 'off') return undefined;
+  if (!registry.getManifest || !registry.getBlob || !registry.getReferrers) {
+    throw new Error('signature checks need a registry client that reads manifests and blobs');
+  }
+  return createSignatureVerifier({
+    client: registry as Required<AppDeps['registry']>,
+    policy: config.signatures,
+  });
+}
+
 export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise<ImagewatchApp> {
   const { logger, metrics, store } = deps;
   const stateLoad = await store.open();
@@ -73,6 +91,7 @@ export async function buildApp(config: ImagewatchConfig, deps: AppDeps): Promise
     hosts: deps.hosts,
     store,
     rollouts,
+    trust: createTrustGate({ verifier: signatureVerifier(config, deps.registry), logger, metrics }),
     config,
     logger,
     metrics,

@@ -7,6 +7,11 @@
  */
 import { join, resolve } from 'node:path';
 import {
+  isSignatureConfigError,
+  parseSignaturePolicy,
+  type SignaturePolicy,
+} from '@molecule/image-signatures';
+import {
   isKnownRuntime,
   isRegistryConfigError,
   KNOWN_RUNTIMES,
@@ -58,6 +63,8 @@ export interface ImagewatchConfig {
   readonly githubSecret: string | undefined;
   /** Every registry variable, parsed once (prefix, host, credentials, insecure hosts). */
   readonly registry: RegistrySettings;
+  /** The signed-image gate: mode, keys, threshold (`MOLECULE_IMAGE_SIGNATURE*`). */
+  readonly signatures: SignaturePolicy;
   /** What to watch: one target per runtime of `IMAGE_WATCH_RUNTIMES`, in that order. */
   readonly targets: readonly WatchTarget[];
   /** One admin-api per Docker host, in configured order (`IMAGE_WATCH_HOSTS`). */
@@ -223,6 +230,7 @@ export const EnvSchema = z.object({
 export function loadConfig(env: Env = process.env): ImagewatchConfig {
   const values = loadEnv(EnvSchema, env);
   const registry = fromPackageConfig(() => loadRegistrySettings(env), isRegistryConfigError);
+  const signatures = fromPackageConfig(() => parseSignaturePolicy(env), isSignatureConfigError);
   if (values.IMAGE_AUTO_REFRESH && values.MOLECULE_ADMIN_TOKEN === undefined) {
     throw new ConfigError(
       'MOLECULE_ADMIN_TOKEN',
@@ -256,6 +264,7 @@ export function loadConfig(env: Env = process.env): ImagewatchConfig {
     hookToken: values.IMAGE_WATCH_HOOK_TOKEN,
     githubSecret: values.IMAGE_WATCH_GITHUB_SECRET,
     registry,
+    signatures,
     targets: Object.freeze(targets),
     hosts: Object.freeze(hosts.map((host) => Object.freeze(host))),
     waves: Object.freeze(planned.waves.map((wave) => Object.freeze(wave))),

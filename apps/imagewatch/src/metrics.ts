@@ -5,7 +5,7 @@
 import type { RegistryRequestEvent } from '@molecule/registry-client';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export type CheckOutcome = 'seeded' | 'unchanged' | 'changed' | 'error' | 'backoff';
+export type CheckOutcome = 'seeded' | 'unchanged' | 'changed' | 'untrusted' | 'error' | 'backoff';
 export type RefreshOutcome = 'success' | 'failure';
 
 export interface Metrics {
@@ -27,6 +27,10 @@ export interface Metrics {
   readonly rolloutsHalted: Counter<'runtime'>;
   readonly hostRefreshes: Counter<'host' | 'outcome'>;
   readonly waveDuration: Histogram<'runtime'>;
+  /** Digests reported untrusted (once per digest), by runtime. */
+  readonly untrustedDigests: Counter<'runtime'>;
+  /** Signature verifications by outcome (trusted, untrusted, unsigned, error) and reason. */
+  readonly signatureVerifications: Counter<'outcome' | 'reason'>;
   /** Feed for `createRegistryClient({ onRequest })`. */
   onRegistryRequest(event: RegistryRequestEvent): void;
 }
@@ -131,6 +135,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'From the first call of a wave to its last host settled, by runtime.',
       labelNames: ['runtime'] as const,
       buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers,
+    }),
+    untrustedDigests: new Counter({
+      name: 'imagewatch_untrusted_digests_total',
+      help: 'Moved digests without enough valid signatures, reported once per digest, by runtime.',
+      labelNames: ['runtime'] as const,
+      registers,
+    }),
+    signatureVerifications: new Counter({
+      name: 'imagewatch_signature_verifications_total',
+      help: 'Signature verifications by outcome (trusted, untrusted, unsigned, error) and reason (OK, NO_SIGNATURE, UNKNOWN_KEY, DIGEST_MISMATCH, BAD_PAYLOAD, THRESHOLD_NOT_MET, or the registry error code).',
+      labelNames: ['outcome', 'reason'] as const,
       registers,
     }),
     onRegistryRequest(event) {

@@ -186,3 +186,69 @@ describe('registry hook secrets', () => {
     },
   );
 });
+
+describe('signed-image gate variables', () => {
+  it('refuse bad values naming the variable, never printing key material', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { mkdtemp, writeFile: write, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'imagewatch-keys-'));
+    try {
+      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      await write(join(dir, 'good.pub'), publicPem);
+      await write(join(dir, 'private.pem'), privatePem);
+      await write(join(dir, 'junk.pub'), 'not a key at all');
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'missing.pub') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
+        [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'junk.pub') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
+        [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'private.pem') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
+        [{ MOLECULE_IMAGE_SIGNATURES: 'enforce' }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
+        [
+          {
+            MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub'),
+            MOLECULE_IMAGE_SIGNATURES: 'strict',
+          },
+          'MOLECULE_IMAGE_SIGNATURES',
+        ],
+        [
+          {
+            MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub'),
+            MOLECULE_IMAGE_SIGNATURE_THRESHOLD: '0',
+          },
+          'MOLECULE_IMAGE_SIGNATURE_THRESHOLD',
+        ],
+        [
+          {
+            MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub'),
+            MOLECULE_IMAGE_SIGNATURE_THRESHOLD: 'abc',
+          },
+          'MOLECULE_IMAGE_SIGNATURE_THRESHOLD',
+        ],
+        [
+          {
+            MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub'),
+            MOLECULE_IMAGE_SIGNATURE_THRESHOLD: '2',
+          },
+          'MOLECULE_IMAGE_SIGNATURE_THRESHOLD',
+        ],
+      ];
+      const secretBits = privatePem.split('\n')[1]!.slice(0, 20);
+      const publicBits = publicPem.split('\n')[1]!.slice(0, 20);
+      for (const [env, variable] of cases) {
+        const error = configError(env);
+        expect(error.variable).toBe(variable);
+        expect(error.message).not.toContain(secretBits);
+        expect(error.message).not.toContain(publicBits);
+      }
+      const ok = loadConfig({ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub') });
+      expect(ok.signatures).toMatchObject({ mode: 'enforce', threshold: 1 });
+      expect(ok.signatures.keys).toHaveLength(1);
+      expect(loadConfig({}).signatures).toMatchObject({ mode: 'off', keys: [] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -94,3 +94,8 @@ export function isImageSignatureError(value: unknown): value is ImageSignatureEr
     (value as Record<symbol, unknown>)[kImageSignatureError] === true
   );
 }
+
+/** A `SignatureConfigError` from any copy of this package: a bad environment variable. */
+export function isSignatureConfigError(value: unknown): value is SignatureConfigError {
+  return isImageSignatureError(value) && value.code === 'CONFIG';
+}

@@ -2,6 +2,7 @@ export type { ImageSignatureErrorCode } from './errors.js';
 export {
   ImageSignatureError,
   isImageSignatureError,
+  isSignatureConfigError,
   SignatureConfigError,
   SigningKeyError,
 } from './errors.js';
@@ -30,6 +31,11 @@ export {
   THRESHOLD_VARIABLE,
 } from './signature-policy.js';
 export type { SignatureSource } from './signature-source.js';
+export {
+  createSignatureVerifier,
+  type SignatureVerifier,
+  type SignatureVerifierOptions,
+} from './signature-verifier.js';
 export {
   loadSigningKeys,
   parseSigningKeys,

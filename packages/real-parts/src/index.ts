@@ -43,6 +43,7 @@ export {
   cosignFixturesGate,
   resolveCosignFixtures,
 } from './cosign-fixtures.js';
+export { type SignTarget, signImageLegacy, signImageWithBundles } from './cosign-sign.js';
 export {
   DEFAULT_USERS,
   type Distribution,

@@ -64,7 +64,8 @@ export const RolloutSchema = z.object({
   version: z.number().int().nonnegative(),
 });
 
-const StateFileV1 = z.object({
+/** Version 1: seen digests only (read, and imported into PostgreSQL, as version 2). */
+export const StateFileV1Schema = z.object({
   version: z.literal(1),
   images: z.record(z.string(), SeenDigestSchema),
 });
@@ -145,7 +146,7 @@ export function createFileStore(options: FileStoreOptions): WatchStore {
       return moveAside('corrupt', `invalid JSON: ${(error as Error).message}`);
     }
     const current = StateFileSchema.safeParse(json);
-    const v1 = current.success ? undefined : StateFileV1.safeParse(json);
+    const v1 = current.success ? undefined : StateFileV1Schema.safeParse(json);
     if (!current.success && !v1?.success) {
       const issue = current.error.issues[0];
       return moveAside(

@@ -23,6 +23,7 @@ import {
   shortDigest,
 } from './decide.js';
 import { createLocalImageLookup } from './local-images.js';
+import type { TrustGate, TrustOutcome } from './trust-gate.js';
 
 export interface CheckResult {
   readonly runtime: string;
@@ -32,6 +33,8 @@ export interface CheckResult {
   readonly decision: Decision | undefined;
   /** The rollout this check started (or found running for the digest). */
   readonly rollout?: string;
+  /** The signed-image gate's word on a moved digest (absent when it was not asked). */
+  readonly trust?: TrustOutcome;
 }
 
 export interface ReferenceChecker {
@@ -44,6 +47,8 @@ export interface ReferenceCheckerDeps {
   hosts: AdminHosts<Pick<AdminClient, 'listImages'>>;
   store: Pick<WatchStore, 'seenDigest' | 'commit'>;
   rollouts: Pick<RolloutEngine, 'begin'>;
+  /** The signed-image gate (`off` asks nothing). */
+  trust: TrustGate;
   config: Pick<ImagewatchConfig, 'autoRefresh' | 'adminToken'>;
   logger: Logger;
   metrics: Metrics;
@@ -61,7 +66,7 @@ const AUTH_FIX =
   '`docker login <host>` (Docker config / credential helper); for ECR make AWS credentials available';
 
 export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChecker {
-  const { client, hosts, store, rollouts, config, logger, metrics, signal, now } = deps;
+  const { client, hosts, store, rollouts, trust, config, logger, metrics, signal, now } = deps;
   const hostOf = new Map(deps.targets.map((t) => [t.image, safeDomain(t.image)]));
   const backoffUntil = new Map<string, number>();
   const errorState = new Map<string, string>();
@@ -179,7 +184,9 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
     const child = log(target);
 
     let rollout: string | undefined;
+    let judged: TrustOutcome | undefined;
     let outcome: CheckOutcome;
+    let record = digestToRecord(decision);
     switch (decision.action) {
       case 'seed':
         outcome = 'seeded';
@@ -199,6 +206,23 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
         break;
       case 'report':
       case 'rollout': {
+        judged = await trust.judge(target, decision.to, signal);
+        if (judged.kind === 'failed') {
+          // The registry could not say whether it is signed: like a failed check, try again.
+          outcome = 'error';
+          record = undefined;
+          child.warn(
+            { code: judged.code, err: judged.message, digest: shortDigest(decision.to) },
+            'signature check failed (retrying next tick)',
+          );
+          break;
+        }
+        if (judged.kind === 'verdict' && !judged.allowed && decision.action === 'rollout') {
+          // Not rolled out, and not recorded: a signature published later is found next tick.
+          outcome = 'untrusted';
+          record = undefined;
+          break;
+        }
         outcome = 'changed';
         const fields = {
           reason: decision.reason,
@@ -229,12 +253,19 @@ export function createReferenceChecker(deps: ReferenceCheckerDeps): ReferenceChe
       }
     }
     // A rollout records its digest itself, with the rollout, in one commit.
-    const record = decision.action === 'rollout' ? undefined : digestToRecord(decision);
+    if (rollout !== undefined) record = undefined;
     if (record !== undefined && record !== seen) {
       await store.commit({ seen: { image: target.image, digest: record } });
     }
     metrics.checks.inc({ runtime: target.runtime, outcome });
-    return { ...base, outcome, remote, decision, ...(rollout === undefined ? {} : { rollout }) };
+    return {
+      ...base,
+      outcome,
+      remote,
+      decision,
+      ...(rollout === undefined ? {} : { rollout }),
+      ...(judged === undefined ? {} : { trust: judged }),
+    };
   }
 
   return { check };

@@ -18,6 +18,7 @@ import type { RolloutEngine } from '../rollouts/engine.js';
 import type { AdminHosts } from '../rollouts/hosts.js';
 import type { WatchStore } from '../store/watch-store.js';
 import { type CheckResult, createReferenceChecker } from './reference-check.js';
+import type { TrustGate } from './trust-gate.js';
 
 export type { CheckResult } from './reference-check.js';
 
@@ -61,6 +62,8 @@ export interface WatcherDeps {
   hosts: AdminHosts<Pick<AdminClient, 'listImages'>>;
   store: Pick<WatchStore, 'seenDigest' | 'commit'>;
   rollouts: Pick<RolloutEngine, 'begin'>;
+  /** The signed-image gate; default: off. */
+  trust?: TrustGate;
   config: Pick<
     ImagewatchConfig,
     'intervalMs' | 'autoRefresh' | 'concurrency' | 'adminToken' | 'targets'
@@ -95,6 +98,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     hosts,
     store,
     rollouts,
+    trust: deps.trust ?? { judge: async () => ({ kind: 'off' }) },
     config,
     logger,
     metrics,

@@ -90,7 +90,10 @@ afterAll(async () => {
 
 describe('imagewatch rollouts / rollout', () => {
   it('lists the rollouts as a table and as JSON', async () => {
-    await waitFor(async () => (await cli(['rollouts', '--json'])).stdout.includes('"done"'), 5_000);
+    await waitFor(
+      async () => JSON.parse((await cli(['rollouts', '--json'])).stdout)[0]?.state === 'done',
+      5_000,
+    );
     const table = await cli(['rollouts']);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');

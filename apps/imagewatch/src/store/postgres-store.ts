@@ -1,0 +1,446 @@
+/**
+ * The state store on PostgreSQL (`IMAGE_WATCH_DATABASE_URL`), for any number of replicas
+ * sharing one database. Same contract as the state file (watch-store.ts, file-store.ts):
+ *
+ * - `commit` is one transaction: each update is `UPDATE … WHERE version = <version - 1>`
+ *   (row locks taken in id order, so two commits never deadlock on each other); any miss
+ *   rolls everything back and resolves false. A commit that changes nothing writes nothing.
+ * - Rows hold the whole rollout as JSONB plus the columns that are filtered and ordered on.
+ * - Every active rollout and the newest `KEEP_FINISHED_ROLLOUTS` finished ones are kept
+ *   (pruned in the same transaction; rows another commit holds are skipped, never waited on).
+ * - The epoch is the leader's: the leadership module takes it at each takeover and hands it
+ *   over with `adoptEpoch`; before that, `epoch()` is the database's current value. (`open()`
+ *   takes no epoch here, unlike the file store: followers must not bump it.)
+ *
+ * Outages: every query is bounded (`queryTimeoutMs`: statement_timeout on the server, a read
+ * timeout and a connect timeout on the client); a failure that means "unreachable" is a
+ * `StoreUnavailableError`, health turns degraded and a probe re-checks until the database
+ * answers again. The pool drops broken connections and opens new ones, so nothing restarts.
+ */
+import type { Logger } from '@molecule/service-kit';
+import pg from 'pg';
+import { FINAL_STATES, type Rollout } from '../rollouts/rollout.js';
+import { RolloutSchema } from './file-store.js';
+import { IMPORT_LOCK_KEY, migrate } from './migrations.js';
+import { StoreError, toStoreError } from './store-errors.js';
+import {
+  KEEP_FINISHED_ROLLOUTS,
+  type RolloutFilter,
+  type SeenDigest,
+  type StoreCommit,
+  type StoreHealth,
+  type WatchStore,
+} from './watch-store.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (the password never reaches a log). */
+  readonly url: string;
+  readonly logger: Logger;
+  /** Upper bound of every statement and connect; keep it below the check interval. */
+  readonly queryTimeoutMs: number;
+  /** Connections of the pool (default 4: ticks, hooks and the API share them). */
+  readonly poolSize?: number;
+  /** While degraded, how often the database is probed (default min(queryTimeoutMs, 2 s)). */
+  readonly probeIntervalMs?: number;
+  /** Called when an operation fails (metrics). */
+  readonly onError?: (operation: string) => void;
+  readonly now?: () => Date;
+}
+
+/** What the file store has and PostgreSQL imports (state-file version 1 or 2). */
+export interface ImportableState {
+  readonly epoch: number;
+  readonly images: Readonly<Record<string, SeenDigest>>;
+  readonly rollouts: readonly Rollout[];
+}
+
+export type ImportOutcome =
+  | { readonly kind: 'imported'; readonly images: number; readonly rollouts: number }
+  | { readonly kind: 'skipped'; readonly reason: 'not-empty' };
+
+export interface PostgresExtras {
+  /** The leadership module took this epoch (a takeover): act under it from now on. */
+  adoptEpoch(epoch: number): void;
+  /** True when the database holds no seen digest and no rollout. */
+  isEmpty(): Promise<boolean>;
+  /**
+   * Writes `state` in one transaction, only when the database is empty (checked under an
+   * advisory lock, so of replicas importing at once exactly one does); raises the stored
+   * epoch to at least the file's, so admin-api never sees an epoch go back.
+   */
+  importState(state: ImportableState): Promise<ImportOutcome>;
+}
+
+export type PostgresStore = WatchStore & PostgresExtras;
+
+const FINAL = [...FINAL_STATES];
+/** Commits that lost a deadlock or serialisation race are retried this many times. */
+const MAX_COMMIT_ATTEMPTS = 3;
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/**
+ * The URL for logs: without password (in the authority or a `password=` parameter).
+ *
+ * @example
+ * redactDatabaseUrl('postgres://app:s3cret@db:5432/iw'); // 'postgres://app@db:5432/iw'
+ */
+export function redactDatabaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+  url.password = '';
+  for (const key of [...url.searchParams.keys()]) {
+    if (/pass|secret|key$/i.test(key)) url.searchParams.set(key, 'redacted');
+  }
+  return url.toString();
+}
+
+/**
+ * Why `text` is not a usable `IMAGE_WATCH_DATABASE_URL`, or undefined. Never echoes the value
+ * (it may hold a password).
+ */
+export function databaseUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL: write postgres://user:password@host:5432/database';
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    return `must start with postgres:// or postgresql:// (got ${url.protocol}//)`;
+  }
+  if (url.hostname === '' && !url.searchParams.has('host')) {
+    return 'names no host: write postgres://user:password@host:5432/database';
+  }
+  if (url.pathname.length > 1 && url.pathname.slice(1).includes('/')) {
+    return 'has more than one path segment: the path is the database name';
+  }
+  return undefined;
+}
+
+type Row = { rollout: unknown };
+
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const { logger, queryTimeoutMs } = options;
+  const now = options.now ?? (() => new Date());
+  const database = redactDatabaseUrl(options.url);
+  const probeMs = options.probeIntervalMs ?? Math.min(queryTimeoutMs, 2_000);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 4,
+    keepAlive: true,
+    connectionTimeoutMillis: queryTimeoutMs,
+    // The server cancels first (a clean 57014); the client's read timeout is the backstop
+    // for a server that went silent (a half-open connection).
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs + 1_000,
+    // A client that vanished mid-transaction must not hold row locks for long.
+    idle_in_transaction_session_timeout: Math.max(5_000, queryTimeoutMs * 2),
+    idleTimeoutMillis: 30_000,
+    application_name: 'imagewatch',
+  });
+  let epoch = 0;
+  let outage: { since: string; reason: string } | undefined;
+  let probe: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function failed(operation: string, error: unknown): StoreError {
+    const typed = toStoreError(operation, error);
+    options.onError?.(operation);
+    if (typed.code === 'STORE_UNAVAILABLE') markDown(typed.message);
+    return typed;
+  }
+
+  function markDown(reason: string): void {
+    if (closed) return;
+    if (outage === undefined) {
+      outage = { since: now().toISOString(), reason };
+      logger.error({ database, reason }, 'database unreachable: operations fail until it is back');
+    } else {
+      outage = { ...outage, reason };
+    }
+    probe ??= setInterval(() => {
+      pool.query('SELECT 1').then(markUp, () => undefined);
+    }, probeMs);
+    probe.unref();
+  }
+
+  function markUp(): void {
+    if (outage === undefined) return;
+    logger.info({ database, downSince: outage.since }, 'database reachable again');
+    outage = undefined;
+    clearInterval(probe);
+    probe = undefined;
+  }
+
+  // An idle connection whose server went away emits 'error' on the pool; without a listener
+  // that would crash the process.
+  pool.on('error', (error) => markDown(toStoreError('idle connection', error).message));
+
+  async function query<R extends Record<string, unknown>>(
+    operation: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<R[]> {
+    try {
+      const result = await pool.query<R>(text, values);
+      markUp();
+      return result.rows;
+    } catch (error) {
+      throw failed(operation, error);
+    }
+  }
+
+  /** Runs `work` on one pooled connection; a connection that failed is destroyed, not reused. */
+  async function withClient<T>(
+    operation: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw failed(operation, error);
+    }
+    // A checked-out client has no pool listener: its socket dying would be unhandled.
+    const onError = () => undefined;
+    client.on('error', onError);
+    let problem: unknown;
+    try {
+      const result = await work(client);
+      markUp();
+      return result;
+    } catch (error) {
+      problem = error;
+      throw failed(operation, error);
+    } finally {
+      client.off('error', onError);
+      client.release(problem === undefined ? undefined : true);
+    }
+  }
+
+  function parseRollout(row: Row): Rollout {
+    const parsed = RolloutSchema.safeParse(row.rollout);
+    if (parsed.success) return parsed.data as Rollout;
+    const id = (row.rollout as { id?: unknown } | null)?.id;
+    const issue = parsed.error.issues[0];
+    throw new StoreError(
+      'STORE_BAD_DATA',
+      'read',
+      `rollout ${String(id)} in the database is not a rollout: ${issue?.message ?? 'invalid'} at ${issue?.path.join('.') ?? ''}`,
+    );
+  }
+
+  const UPSERT_ROLLOUT = `
+    INSERT INTO imagewatch_rollouts (id, runtime, state, created_at, updated_at, version, rollout)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (id) DO UPDATE SET runtime = EXCLUDED.runtime, state = EXCLUDED.state,
+      created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+      version = EXCLUDED.version, rollout = EXCLUDED.rollout`;
+  const UPSERT_SEEN = `
+    INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)
+    ON CONFLICT (image) DO UPDATE SET digest = EXCLUDED.digest, seen_at = EXCLUDED.seen_at
+    WHERE imagewatch_seen_digests.digest IS DISTINCT FROM EXCLUDED.digest`;
+
+  /** A time column for a stored string: the string itself when it is a date, else `fallback`. */
+  const timeOf = (text: string, fallback: string) =>
+    Number.isNaN(Date.parse(text)) ? fallback : text;
+  const rolloutValues = (r: Rollout, at: string) => [
+    r.id,
+    r.runtime,
+    r.state,
+    timeOf(r.created_at, at),
+    timeOf(r.updated_at, at),
+    r.version,
+    JSON.stringify(r),
+  ];
+
+  async function prune(client: pg.PoolClient): Promise<void> {
+    await client.query(
+      `DELETE FROM imagewatch_rollouts WHERE id IN (
+         SELECT id FROM imagewatch_rollouts WHERE state = ANY($1::text[])
+         ORDER BY updated_at DESC, id COLLATE "C" DESC OFFSET $2
+         FOR UPDATE SKIP LOCKED)`,
+      [FINAL, KEEP_FINISHED_ROLLOUTS],
+    );
+  }
+
+  async function commitOnce(change: StoreCommit): Promise<boolean> {
+    const updates = [...(change.update ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const creates = change.create ?? [];
+    if (updates.length === 0 && creates.length === 0) {
+      if (change.seen === undefined) return true;
+      const { image, digest } = change.seen;
+      await query('commit', UPSERT_SEEN, [image, digest, now().toISOString()]);
+      return true;
+    }
+    return withClient('commit', async (client) => {
+      await client.query('BEGIN');
+      try {
+        const at = now().toISOString();
+        for (const r of updates) {
+          const result = await client.query(
+            `UPDATE imagewatch_rollouts SET runtime = $2, state = $3, created_at = $4,
+               updated_at = $5, version = $6, rollout = $7
+             WHERE id = $1 AND version = $6 - 1`,
+            rolloutValues(r, at),
+          );
+          if (result.rowCount !== 1) {
+            await client.query('ROLLBACK');
+            return false;
+          }
+        }
+        for (const r of creates) await client.query(UPSERT_ROLLOUT, rolloutValues(r, at));
+        if (change.seen !== undefined) {
+          await client.query(UPSERT_SEEN, [change.seen.image, change.seen.digest, at]);
+        }
+        await prune(client);
+        await client.query('COMMIT');
+        return true;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  return {
+    async open() {
+      await withClient('migrate', (client) => migrate(client, logger));
+      const [row] = await query<{ images: number; rollouts: number; epoch: string }>(
+        'open',
+        `SELECT (SELECT count(*)::int FROM imagewatch_seen_digests) AS images,
+                (SELECT count(*)::int FROM imagewatch_rollouts) AS rollouts,
+                (SELECT epoch FROM imagewatch_leader WHERE id = 1) AS epoch`,
+      );
+      epoch = Math.max(epoch, Number(row?.epoch ?? 0));
+      const images = row?.images ?? 0;
+      const rollouts = row?.rollouts ?? 0;
+      logger.info({ database, images, rollouts, epoch }, 'database store opened');
+      return images + rollouts === 0 ? { kind: 'fresh' } : { kind: 'loaded', images, rollouts };
+    },
+    epoch: () => epoch,
+    adoptEpoch(taken) {
+      epoch = taken;
+    },
+    async seenDigest(image) {
+      const [row] = await query<{ digest: string; seen_at: Date }>(
+        'seenDigest',
+        'SELECT digest, seen_at FROM imagewatch_seen_digests WHERE image = $1',
+        [image],
+      );
+      return row === undefined
+        ? undefined
+        : { digest: row.digest, seenAt: row.seen_at.toISOString() };
+    },
+    async commit(change) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await commitOnce(change);
+        } catch (error) {
+          const sqlState = ((error as StoreError).cause as { code?: string } | undefined)?.code;
+          if (attempt >= MAX_COMMIT_ATTEMPTS || !RETRYABLE_SQLSTATES.has(sqlState ?? '')) {
+            throw error;
+          }
+        }
+      }
+    },
+    async getRollout(id) {
+      const [row] = await query<Row>(
+        'getRollout',
+        'SELECT rollout FROM imagewatch_rollouts WHERE id = $1',
+        [id],
+      );
+      return row === undefined ? undefined : parseRollout(row);
+    },
+    async listRollouts(filter: RolloutFilter = {}) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (filter.runtime !== undefined) {
+        values.push(filter.runtime);
+        where.push(`runtime = $${values.length}`);
+      }
+      if (filter.state !== undefined) {
+        values.push(filter.state);
+        where.push(`state = $${values.length}`);
+      }
+      values.push(Math.max(0, filter.limit ?? KEEP_FINISHED_ROLLOUTS));
+      const rows = await query<Row>(
+        'listRollouts',
+        `SELECT rollout FROM imagewatch_rollouts
+         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+         ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${values.length}`,
+        values,
+      );
+      return rows.map(parseRollout);
+    },
+    async activeRollouts() {
+      const rows = await query<Row>(
+        'activeRollouts',
+        `SELECT rollout FROM imagewatch_rollouts WHERE state <> ALL($1::text[])
+         ORDER BY created_at, id COLLATE "C"`,
+        [FINAL],
+      );
+      return rows.map(parseRollout);
+    },
+    async isEmpty() {
+      const [row] = await query<{ empty: boolean }>(
+        'isEmpty',
+        `SELECT NOT EXISTS (SELECT 1 FROM imagewatch_seen_digests)
+            AND NOT EXISTS (SELECT 1 FROM imagewatch_rollouts) AS empty`,
+      );
+      return row?.empty === true;
+    },
+    async importState(state) {
+      const outcome = await withClient('import', async (client): Promise<ImportOutcome> => {
+        await client.query('BEGIN');
+        try {
+          await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [IMPORT_LOCK_KEY]);
+          const { rows } = await client.query<{ empty: boolean }>(
+            `SELECT NOT EXISTS (SELECT 1 FROM imagewatch_seen_digests)
+                AND NOT EXISTS (SELECT 1 FROM imagewatch_rollouts) AS empty`,
+          );
+          if (rows[0]?.empty !== true) {
+            await client.query('ROLLBACK');
+            return { kind: 'skipped', reason: 'not-empty' };
+          }
+          const at = now().toISOString();
+          const images = Object.entries(state.images);
+          for (const [image, seen] of images) {
+            await client.query(
+              'INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)',
+              [image, seen.digest, timeOf(seen.seenAt, at)],
+            );
+          }
+          for (const r of state.rollouts) await client.query(UPSERT_ROLLOUT, rolloutValues(r, at));
+          const { rows: raised } = await client.query<{ epoch: string }>(
+            'UPDATE imagewatch_leader SET epoch = GREATEST(epoch, $1::bigint) WHERE id = 1 RETURNING epoch',
+            [state.epoch],
+          );
+          epoch = Math.max(epoch, Number(raised[0]?.epoch ?? 0));
+          await client.query('COMMIT');
+          return { kind: 'imported', images: images.length, rollouts: state.rollouts.length };
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+      return outcome;
+    },
+    health(): StoreHealth {
+      return outage === undefined
+        ? { ok: true }
+        : { ok: false, reason: `database unreachable since ${outage.since}: ${outage.reason}` };
+    },
+    describe: () => database,
+    async close() {
+      closed = true;
+      clearInterval(probe);
+      probe = undefined;
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
