@@ -205,7 +205,8 @@ describe('signed-image gate variables', () => {
         [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'missing.pub') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
         [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'junk.pub') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
         [{ MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'private.pem') }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
-        [{ MOLECULE_IMAGE_SIGNATURES: 'enforce' }, 'MOLECULE_IMAGE_SIGNING_KEYS'],
+        // enforce without keys: the mode is what cannot be honoured.
+        [{ MOLECULE_IMAGE_SIGNATURES: 'enforce' }, 'MOLECULE_IMAGE_SIGNATURES'],
         [
           {
             MOLECULE_IMAGE_SIGNING_KEYS: join(dir, 'good.pub'),
