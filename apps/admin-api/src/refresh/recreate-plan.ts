@@ -12,6 +12,8 @@ export interface RecreateTarget {
   readonly id: string;
   readonly name: string;
   readonly runtime: Runtime;
+  /** False when the engine said it is not running: removed without a stop first. */
+  readonly running: boolean;
 }
 
 export interface RecreatePlan {
@@ -33,7 +35,8 @@ export function planRecreate(
     const newImageId = pulledImageIds.get(runtime);
     if (newImageId === undefined) continue; // not pulled (or failed): untouched
     if (container.imageId === newImageId) current.push(container.name);
-    else targets.push({ id: container.id, name: container.name, runtime });
+    else
+      targets.push({ id: container.id, name: container.name, runtime, running: container.running });
   }
   return { targets, current };
 }

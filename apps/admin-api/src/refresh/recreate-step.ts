@@ -1,7 +1,8 @@
 /**
- * The recreate step of a refresh: list the `ws-*` containers, inspect them, and stop and
- * remove those of the pulled runtimes that are not yet on the new image, so the platform
- * re-provisions them. Once shutdown cancels the refresh, no further container is touched.
+ * The recreate step of a refresh: list the `ws-*` containers, inspect those whose listing
+ * does not say what they were created from, and stop and remove those of the pulled runtimes
+ * that are not yet on the new image, so the platform re-provisions them. Once shutdown
+ * cancels the refresh, no further container is touched.
  */
 import type { Runtime } from '@molecule/registry';
 import { type Logger, mapLimit } from '@molecule/service-kit';
@@ -9,7 +10,9 @@ import type Docker from 'dockerode';
 import {
   type InspectedContainer,
   inspectContainer,
+  type ListedContainer,
   listWorkspaceContainers,
+  resolveFromListing,
   stopAndRemove,
 } from '../engine/containers.js';
 import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
@@ -58,7 +61,7 @@ export async function runRecreateStep(
     });
   };
 
-  let listed: Awaited<ReturnType<typeof listWorkspaceContainers>>;
+  let listed: ListedContainer[];
   try {
     listed = await listWorkspaceContainers(docker);
   } catch (error) {
@@ -72,8 +75,16 @@ export async function runRecreateStep(
     return { recreated, unchanged, errors, listFailure };
   }
 
+  // The listing alone tells about a container whose tag has not moved; the others need an
+  // inspect for the reference they were created from.
   const inspected: InspectedContainer[] = [];
-  await mapLimit(listed, options.inspectConcurrency, async (container) => {
+  const unresolved: ListedContainer[] = [];
+  for (const container of listed) {
+    const resolved = resolveFromListing(container);
+    if (resolved === undefined) unresolved.push(container);
+    else inspected.push(resolved);
+  }
+  await mapLimit(unresolved, options.inspectConcurrency, async (container) => {
     const outcome = await inspectContainer(docker, container);
     if (outcome.kind === 'found') inspected.push(outcome.container);
     else if (outcome.kind === 'failed') {

@@ -24,6 +24,11 @@ export interface FakeContainer {
   /** Image: the id it runs. */
   imageId: string;
   running: boolean;
+  /**
+   * The State `GET /containers/json` shows instead of the engine's own, for a listing that lags
+   * behind (a restart policy started the container right after it was listed).
+   */
+  listedState?: string;
 }
 
 /** How a pull of one reference behaves. Default: success, the reference gets a new image. */
@@ -74,8 +79,18 @@ export interface FakeEngine {
    * `<repo>@<digest>` not listed here answers 404 (manifest unknown).
    */
   readonly registryDigests: Map<string, string>;
-  /** Concurrent pulls right now and the most seen. */
-  readonly stats: { activePulls: number; maxActivePulls: number };
+  /** Concurrent pulls, container inspects and stops right now, and the most seen. */
+  readonly stats: {
+    activePulls: number;
+    maxActivePulls: number;
+    activeInspects: number;
+    maxActiveInspects: number;
+    activeStops: number;
+    maxActiveStops: number;
+  };
+  /** How long a container inspect and a stop of a running container take. */
+  inspectDelayMs: number;
+  stopDelayMs: number;
   addContainer(name: string, configImage: string, imageId?: string): FakeContainer;
   /** Stop answering and cut every open connection (the engine went away). */
   crash(): void;
@@ -102,7 +117,14 @@ export async function startFakeEngine(): Promise<FakeEngine> {
   const pulls = new Map<string, PullScript>();
   const requests: EngineRequest[] = [];
   const events: string[] = [];
-  const stats = { activePulls: 0, maxActivePulls: 0 };
+  const stats = {
+    activePulls: 0,
+    maxActivePulls: 0,
+    activeInspects: 0,
+    maxActiveInspects: 0,
+    activeStops: 0,
+    maxActiveStops: 0,
+  };
   const registryDigests = new Map<string, string>();
   let crashed = false;
 
@@ -118,6 +140,8 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     minApiVersion: '1.12',
     failContainerList: undefined,
     registryDigests,
+    inspectDelayMs: 0,
+    stopDelayMs: 0,
     addContainer(name, configImage, imageId = newImageId()) {
       const container = {
         id: randomBytes(32).toString('hex'),
@@ -274,8 +298,11 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         .map((c) => ({
           Id: c.id,
           Names: [`/${c.name}`],
-          Image: c.imageId,
-          State: c.running ? 'running' : 'exited',
+          // As the engine does: the configured reference while it still resolves to the
+          // container's image, else the image id (moby daemon/list.go, refreshImage).
+          Image: images.get(c.configImage)?.id === c.imageId ? c.configImage : c.imageId,
+          ImageID: c.imageId,
+          State: c.listedState ?? (c.running ? 'running' : 'exited'),
         }));
       return json(res, 200, list);
     }
@@ -284,12 +311,24 @@ export async function startFakeEngine(): Promise<FakeEngine> {
       const container = findContainer(containerMatch[1] as string);
       if (!container) return json(res, 404, { message: 'No such container' });
       if (req.method === 'GET' && containerMatch[2] === '/json') {
+        stats.activeInspects += 1;
+        stats.maxActiveInspects = Math.max(stats.maxActiveInspects, stats.activeInspects);
+        try {
+          if (engine.inspectDelayMs > 0) {
+            await new Promise((r) => setTimeout(r, engine.inspectDelayMs));
+          }
+        } finally {
+          stats.activeInspects -= 1;
+        }
         return json(res, 200, {
           Id: container.id,
           Name: `/${container.name}`,
           Image: container.imageId,
           Config: { Image: container.configImage },
-          State: { Running: container.running },
+          State: {
+            Running: container.running,
+            Status: container.running ? 'running' : 'exited',
+          },
         });
       }
       if (req.method === 'POST' && containerMatch[2] === '/stop') {
@@ -298,6 +337,13 @@ export async function startFakeEngine(): Promise<FakeEngine> {
           res.end();
           return;
         }
+        stats.activeStops += 1;
+        stats.maxActiveStops = Math.max(stats.maxActiveStops, stats.activeStops);
+        try {
+          if (engine.stopDelayMs > 0) await new Promise((r) => setTimeout(r, engine.stopDelayMs));
+        } finally {
+          stats.activeStops -= 1;
+        }
         container.running = false;
         events.push(`stopped ${container.name} t=${url.searchParams.get('t')}`);
         res.writeHead(204);
@@ -305,6 +351,11 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         return;
       }
       if (req.method === 'DELETE' && containerMatch[2] === undefined) {
+        if (container.running && url.searchParams.get('force') !== 'true') {
+          return json(res, 409, {
+            message: `You cannot remove a running container ${container.id}. Stop the container before attempting removal or force remove`,
+          });
+        }
         containers.delete(container.id);
         events.push(`removed ${container.name}`);
         res.writeHead(204);
