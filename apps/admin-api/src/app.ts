@@ -4,7 +4,8 @@
  * nothing reads the environment (server.ts listens; config.ts reads the environment).
  */
 import swagger from '@fastify/swagger';
-import type { CredentialResolver } from '@molecule/registry-client';
+import { createSignatureVerifier, type SignatureVerifier } from '@molecule/image-signatures';
+import type { CredentialResolver, RegistryClient } from '@molecule/registry-client';
 import { bearerAuthHook, createServiceApp, type Logger } from '@molecule/service-kit';
 import type Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +23,14 @@ export interface AppDeps {
   readonly credentials: CredentialResolver;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Reads the registry for the signed-image gate (tag digests, signatures); required unless
+   * `MOLECULE_IMAGE_SIGNATURES` is off.
+   */
+  readonly registry?: Pick<
+    RegistryClient,
+    'getManifestDigest' | 'getManifest' | 'getBlob' | 'getReferrers'
+  >;
   /** Engine API version negotiated at start, shown in the OpenAPI description. */
   readonly engineApiVersion?: string;
 }
@@ -36,6 +45,18 @@ export interface AdminApp {
  * const { http } = await buildApp(loadConfig(), { docker, credentials, logger, metrics });
  * await http.inject({ method: 'GET', url: '/healthz' });
  */
+/** The gate's verifier when signatures are checked (mode warn or enforce). */
+function signatureVerifier(
+  config: Config,
+  registry: AppDeps['registry'],
+): SignatureVerifier | undefined {
+  if (config.signatures.mode === 'off') return undefined;
+  if (registry === undefined) {
+    throw new Error('signature checks need a registry client (AppDeps.registry)');
+  }
+  return createSignatureVerifier({ client: registry, policy: config.signatures });
+}
+
 export async function buildApp(config: Config, deps: AppDeps): Promise<AdminApp> {
   const { logger, metrics } = deps;
   const http = await createServiceApp({
@@ -60,6 +81,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<AdminApp>
       });
     },
   });
+  const verifier = signatureVerifier(config, deps.registry);
+  const verification =
+    verifier === undefined || deps.registry === undefined
+      ? {}
+      : { verifier, registry: deps.registry };
   const refreshService = createRefreshService({
     docker: deps.docker,
     credentials: deps.credentials,
@@ -72,6 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<AdminApp>
     queueLimit: config.refreshQueueLimit,
     metrics,
     logger,
+    ...verification,
   });
 
   http.addHook('onResponse', async (request, reply) => {

@@ -1,3 +1,8 @@
+import {
+  isSignatureConfigError,
+  parseSignaturePolicy,
+  type SignaturePolicy,
+} from '@molecule/image-signatures';
 import { isRegistryConfigError } from '@molecule/registry';
 import { loadRegistrySettings, type RegistrySettings } from '@molecule/registry-client';
 import {
@@ -79,6 +84,8 @@ export interface Config {
   readonly docker: DockerConnection;
   /** Every registry variable, parsed once (prefix, host, platform, credentials, insecure hosts). */
   readonly registry: RegistrySettings;
+  /** The signed-image gate: mode, keys, threshold (`MOLECULE_IMAGE_SIGNATURE*`). */
+  readonly signatures: SignaturePolicy;
   readonly stopGraceSeconds: number;
   readonly pullTimeoutMs: number;
   readonly pullConcurrency: number;
@@ -141,12 +148,14 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const registry = fromPackageConfig(() => loadRegistrySettings(env), isRegistryConfigError);
+  const signatures = fromPackageConfig(() => parseSignaturePolicy(env), isSignatureConfigError);
   return Object.freeze({
     host: values.ADMIN_API_HOST ?? '127.0.0.1',
     port: values.ADMIN_API_PORT,
     adminToken: values.MOLECULE_ADMIN_TOKEN,
     docker: parseDockerHost(values.DOCKER_HOST, values.DOCKER_TLS_VERIFY, values.DOCKER_CERT_PATH),
     registry,
+    signatures,
     stopGraceSeconds: values.ADMIN_API_STOP_GRACE_SECONDS,
     pullTimeoutMs: values.ADMIN_API_PULL_TIMEOUT,
     pullConcurrency: values.ADMIN_API_PULL_CONCURRENCY,
@@ -158,9 +167,14 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** The configuration as safe to log: no token, no credentials. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { adminToken: _token, registry, ...rest } = config;
+  const { adminToken: _token, registry, signatures, ...rest } = config;
   return {
     ...rest,
+    signatures: {
+      mode: signatures.mode,
+      keys: signatures.keys.length,
+      threshold: signatures.threshold,
+    },
     registry: {
       prefix: registry.prefix,
       host: registry.host,

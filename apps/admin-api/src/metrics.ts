@@ -8,6 +8,7 @@ export interface Metrics {
   readonly containersRecreated: Counter<'runtime'>;
   readonly refreshDuration: Histogram<'outcome'>;
   readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly signatureVerifications: Counter<'outcome' | 'reason'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -39,6 +40,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Time one refresh took, queueing excluded.',
       labelNames: ['outcome'],
       buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    signatureVerifications: new Counter({
+      name: 'admin_api_signature_verifications_total',
+      help: 'Signature checks before a pull, by outcome (trusted, untrusted, unsigned, error) and reason.',
+      labelNames: ['outcome', 'reason'],
       registers: [registry],
     }),
     requestDuration: new Histogram({

@@ -4,7 +4,7 @@
  * 503 `SHUTTING_DOWN`, the running one finished or cancelled cleanly, exit 0).
  */
 import type { Writable } from 'node:stream';
-import { createCredentialResolver } from '@molecule/registry-client';
+import { createCredentialResolver, createRegistryClient } from '@molecule/registry-client';
 import { createLogger, serve } from '@molecule/service-kit';
 import { buildApp } from './app.js';
 import { type Config, describeConfig } from './config.js';
@@ -23,11 +23,18 @@ export async function runServer(config: Config, io: ServerIo): Promise<number> {
     level: config.logLevel,
     destination: io.stdout as never,
   });
+  const credentials = createCredentialResolver({ settings: config.registry });
+  // The signed-image gate reads the registry itself (tag digests, signatures).
+  const registry =
+    config.signatures.mode === 'off'
+      ? undefined
+      : createRegistryClient({ settings: config.registry, credentials });
   try {
     const engine = await connectEngine(config.docker);
     const { http, refreshService } = await buildApp(config, {
       docker: engine.docker,
-      credentials: createCredentialResolver({ settings: config.registry }),
+      credentials,
+      ...(registry === undefined ? {} : { registry }),
       logger,
       metrics: createMetrics(),
       ...(engine.apiVersion ? { engineApiVersion: engine.apiVersion } : {}),
@@ -50,6 +57,7 @@ export async function runServer(config: Config, io: ServerIo): Promise<number> {
     logger.error({ err: error }, 'admin-api failed');
     return 1;
   } finally {
+    await registry?.close();
     logger.flush();
   }
 }

@@ -111,6 +111,20 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('very-secret');
   });
 
+  it('reads the signed-image gate and refuses bad values naming the variable', () => {
+    expect(loadConfig(base).signatures).toMatchObject({ mode: 'off', keys: [], threshold: 1 });
+    expect(configError({ ...base, MOLECULE_IMAGE_SIGNATURES: 'maybe' }).variable).toBe(
+      'MOLECULE_IMAGE_SIGNATURES',
+    );
+    // enforce without a key could trust nothing: refused at start.
+    expect(configError({ ...base, MOLECULE_IMAGE_SIGNATURES: 'enforce' }).variable).toBe(
+      'MOLECULE_IMAGE_SIGNATURES',
+    );
+    expect(
+      configError({ ...base, MOLECULE_IMAGE_SIGNING_KEYS: '/nonexistent/keys.pem' }).variable,
+    ).toBe('MOLECULE_IMAGE_SIGNING_KEYS');
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ ...base, ADMIN_API_PORT: '' }).port).toBe(8080);
   });

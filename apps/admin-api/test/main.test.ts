@@ -48,6 +48,12 @@ describe('admin-api bin', () => {
     expect(proc.err()).toContain('MOLECULE_IMAGE_REGISTRY');
   });
 
+  it('exits 2 naming MOLECULE_IMAGE_SIGNATURES when it is invalid', async () => {
+    const proc = run({ MOLECULE_ADMIN_TOKEN: 'x', MOLECULE_IMAGE_SIGNATURES: 'sometimes' });
+    expect(await proc.exited).toBe(2);
+    expect(proc.err()).toContain('MOLECULE_IMAGE_SIGNATURES');
+  });
+
   it('listens, logs JSON without the token, and exits 0 on SIGTERM', async () => {
     engine = await startFakeEngine();
     const proc = run({

@@ -62,14 +62,15 @@ async function resolveRegistryAuth(options: PullStepOptions): Promise<RegistryAu
  * Pull each runtime's image (at most `pullConcurrency` at once) and verify the engine now
  * has it. Every runtime ends up in `pulled` or `failed`, both in KNOWN_RUNTIMES order.
  *
- * With `digest` (one runtime): pull `<repository>@<digest>`, check the engine's RepoDigests
- * hold that digest, and tag it as the runtime's `:latest` reference, so every host that gets
- * the same call runs the same bytes, whatever the tag did meanwhile.
+ * A runtime pinned to a digest (`digest=`, or the verified digest of the signed-image gate):
+ * pull `<repository>@<digest>`, check the engine's RepoDigests hold that digest, and tag it as
+ * the runtime's `:latest` reference, so every host that gets the same call runs the same
+ * bytes, whatever the tag did meanwhile.
  */
 export async function runPullStep(
   runtimes: readonly Runtime[],
   options: PullStepOptions,
-  digest?: string,
+  pins: ReadonlyMap<Runtime, string> = new Map(),
 ): Promise<PullStepResult> {
   const { docker, metrics, logger, emit } = options;
   const pulled: Runtime[] = [];
@@ -82,6 +83,7 @@ export async function runPullStep(
   const auth = await resolveRegistryAuth(options);
   await mapLimit(runtimes, options.pullConcurrency, async (runtime) => {
     const image = runtimeImage(runtime, options.env) as string;
+    const digest = pins.get(runtime);
     const source = digest === undefined ? image : pinnedImage(runtime, digest, options.env);
     const fail = (
       stage: RefreshStage,

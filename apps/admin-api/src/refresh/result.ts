@@ -2,6 +2,7 @@ import type { Runtime } from '@molecule/registry';
 import type { LocalImage } from '../engine/images.js';
 
 export type RefreshStage =
+  | 'trust'
   | 'credentials'
   | 'pull'
   | 'verify'
@@ -24,7 +25,11 @@ export type RefreshErrorCode =
   | 'ENGINE_UNAVAILABLE'
   | 'ENGINE_ERROR'
   /** Not started: the service is shutting down. */
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  /** The signed-image gate (enforce) found too few valid signatures: nothing pulled. */
+  | 'UNTRUSTED_IMAGE'
+  /** The registry could not be read to resolve or verify the digest. */
+  | 'REGISTRY_ERROR';
 
 /** One per-runtime or per-container failure; messages never carry credentials. */
 export interface RefreshError {

@@ -3,8 +3,10 @@
  * abandoned ones dropped), the pull and recreate steps, the outcome, and a shutdown that
  * answers waiting refreshes 503 and lets the running one finish until it must be cancelled.
  */
+
+import type { SignatureVerifier } from '@molecule/image-signatures';
 import { type Env, KNOWN_RUNTIMES, type Runtime, runtimeImage } from '@molecule/registry';
-import type { CredentialResolver } from '@molecule/registry-client';
+import type { CredentialResolver, RegistryClient } from '@molecule/registry-client';
 import { type Logger, withDeadline } from '@molecule/service-kit';
 import type Docker from 'dockerode';
 import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
@@ -17,6 +19,7 @@ import { runPullStep } from './pull-step.js';
 import { CallersGoneError, RefreshQueue } from './queue.js';
 import { runRecreateStep } from './recreate-step.js';
 import { type RefreshOutcome, type RefreshResult, resolveOutcome } from './result.js';
+import { runTrustStep } from './trust-step.js';
 
 export interface RefreshRequest {
   readonly runtimes: readonly Runtime[];
@@ -45,6 +48,16 @@ export interface RefreshServiceOptions {
   /** How many containers are inspected at once. */
   readonly inspectConcurrency?: number;
   readonly now?: () => number;
+  /** The signed-image gate (absent or mode `off`: pulls are not verified). */
+  readonly verifier?: SignatureVerifier;
+  /** Reads the registry for the gate (the tag's digest); required with a verifier. */
+  readonly registry?: Pick<RegistryClient, 'getManifestDigest'>;
+}
+
+/** Runtimes in KNOWN_RUNTIMES order, each once. */
+function inRuntimeOrder(runtimes: Iterable<Runtime>): Runtime[] {
+  const set = new Set(runtimes);
+  return KNOWN_RUNTIMES.filter((runtime) => set.has(runtime));
 }
 
 export interface RefreshCall {
@@ -137,8 +150,18 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       ...(request.digest === undefined ? {} : { digest: request.digest }),
     });
 
+    const trust = await runTrustStep(request.runtimes, request.digest, {
+      verifier: options.verifier,
+      registry: options.registry,
+      env: options.env,
+      metrics,
+      logger,
+      signal: cancel.signal,
+      emit,
+    });
+    const refusedRuntimes = new Set(trust.refused.flatMap((error) => error.runtime ?? []));
     const pull = await runPullStep(
-      request.runtimes,
+      request.runtimes.filter((runtime) => !refusedRuntimes.has(runtime)),
       {
         docker,
         credentials: options.credentials,
@@ -152,15 +175,17 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         signal: cancel.signal,
         emit,
       },
-      request.digest,
+      trust.pins,
     );
     const recreate =
       request.recreate && pull.pulledIds.size > 0
         ? await runRecreateStep(pull.pulledIds, {
             docker,
             stopGraceSeconds,
-            stopConcurrency: options.stopConcurrency ?? 8,
-            inspectConcurrency: options.inspectConcurrency ?? 1,
+            // A stop mostly waits for the container to exit: stopping them in waves would
+            // add a wave's wait per wave, so every target of a usual host is stopped at once.
+            stopConcurrency: options.stopConcurrency ?? 32,
+            inspectConcurrency: options.inspectConcurrency ?? 8,
             signal: cancel.signal,
             metrics,
             logger,
@@ -169,10 +194,10 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         : undefined;
     const result: RefreshResult = {
       pulled: pull.pulled,
-      failed: pull.failed,
+      failed: inRuntimeOrder([...pull.failed, ...refusedRuntimes]),
       recreated: recreate?.recreated ?? [],
       unchanged: recreate?.unchanged ?? [],
-      errors: [...pull.errors, ...(recreate?.errors ?? [])],
+      errors: [...trust.refused, ...pull.errors, ...(recreate?.errors ?? [])],
       images: pull.images,
     };
     const listFailure = recreate?.listFailure;

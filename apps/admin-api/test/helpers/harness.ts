@@ -2,7 +2,7 @@ import { createCredentialResolver } from '@molecule/registry-client';
 import { type RunningServer, serve } from '@molecule/service-kit';
 import { memoryLogger } from '@molecule/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type AppDeps, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDocker } from '../../src/engine/connect.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -29,7 +29,10 @@ export interface Harness {
 }
 
 /** The app wired to a fake engine on a unix socket, with env credentials for the mirror. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  deps: Pick<AppDeps, 'registry'> = {},
+): Promise<Harness> {
   const engine = await startFakeEngine();
   const config = loadConfig({
     MOLECULE_ADMIN_TOKEN: TOKEN,
@@ -49,6 +52,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     credentials: createCredentialResolver({ settings: config.registry }),
     logger,
     metrics: createMetrics({ defaultMetrics: false }),
+    ...deps,
   });
   let served: RunningServer | undefined;
   return {

@@ -61,7 +61,11 @@ describe('health, readiness, metrics, openapi', () => {
       '/readyz',
     ]);
     const params = doc.paths['/admin/workspace-images/refresh'].post.parameters;
-    expect(params.map((p: { name: string }) => p.name).sort()).toEqual(['recreate', 'runtime']);
+    expect(params.map((p: { name: string }) => p.name).sort()).toEqual([
+      'digest',
+      'recreate',
+      'runtime',
+    ]);
   });
 
   it('unknown routes are 404 JSON', async () => {
