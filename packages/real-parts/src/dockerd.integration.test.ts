@@ -159,4 +159,24 @@ describe.skipIf(gate.skip)(`startDockerd ${gate.reason ?? ''}`, () => {
     expect(await socketGet(other.socketPath, '/_ping')).toBeUndefined();
     expect((await socketGet(engine.socketPath, '/_ping'))?.status).toBe(200);
   });
+
+  it('stop() takes the engine down keeping its data; start() brings images and containers back', async () => {
+    const reference = `${registry.host}/${repository}:latest`;
+    const created = await docker.createContainer({
+      name: 'kept-across-restart',
+      Image: reference,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    const before = engine.pid;
+    await engine.stop();
+    expect(await socketGet(engine.socketPath, '/_ping')).toBeUndefined();
+    await engine.start();
+    expect((await socketGet(engine.socketPath, '/_ping'))?.status).toBe(200);
+    expect(engine.pid).not.toBe(before);
+    expect((await docker.getContainer(created.id).inspect()).Name).toBe('/kept-across-restart');
+    expect((await docker.getImage(reference).inspect()).RepoDigests).toContain(
+      `${registry.host}/${repository}@${image.digest}`,
+    );
+    await docker.getContainer(created.id).remove({ force: true });
+  });
 });

@@ -22,8 +22,15 @@ export interface Dockerd {
   apiVersion: string;
   dir: string;
   logFile: string;
-  /** pid of the dockerd process */
-  pid: number;
+  /** pid of the dockerd process (the current one, after a restart) */
+  readonly pid: number;
+  /**
+   * Stops the engine as an operator's `systemctl stop docker` would (its containers stop),
+   * keeping its data: images and containers are there again after `start()`.
+   */
+  stop(): Promise<void>;
+  /** Starts the stopped engine again on the same socket and data root. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,48 +133,56 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
   const socketPath = join(dir, 'docker.sock');
   const logFile = join(dir, 'dockerd.log');
   const configFile = join(dir, 'daemon.json');
-  let child: ChildProcess | undefined;
-  try {
-    await Promise.all([mkdir(join(dir, 'data')), mkdir(join(dir, 'exec'))]);
-    // An empty config of our own: /etc/docker/daemon.json must not leak into the test engine.
-    await writeFile(configFile, '{}\n');
-    const insecure = ['127.0.0.0/8', ...(options.insecureRegistries ?? [])];
-    const args = [
-      '--iptables=false',
-      '--ip6tables=false',
-      '--bridge=none',
-      '--storage-driver=vfs',
-      '--host',
-      `unix://${socketPath}`,
-      '--data-root',
-      join(dir, 'data'),
-      '--exec-root',
-      join(dir, 'exec'),
-      '--pidfile',
-      join(dir, 'docker.pid'),
-      // Containers that ignore SIGTERM are killed after 5 s, well inside close()'s 15 s grace.
-      '--shutdown-timeout=5',
-      '--config-file',
-      configFile,
-      ...insecure.flatMap((registry) => ['--insecure-registry', registry]),
-    ];
-    child = await spawnLogged('dockerd', args, {
+  const insecure = ['127.0.0.0/8', ...(options.insecureRegistries ?? [])];
+  const args = [
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+    '--storage-driver=vfs',
+    '--host',
+    `unix://${socketPath}`,
+    '--data-root',
+    join(dir, 'data'),
+    '--exec-root',
+    join(dir, 'exec'),
+    '--pidfile',
+    join(dir, 'docker.pid'),
+    // Containers that ignore SIGTERM are killed after 5 s, well inside close()'s 15 s grace.
+    '--shutdown-timeout=5',
+    '--config-file',
+    configFile,
+    ...insecure.flatMap((registry) => ['--insecure-registry', registry]),
+  ];
+
+  /** Spawns dockerd and waits until it answers `_ping`; kills it when it does not. */
+  async function launch(): Promise<ChildProcess> {
+    const child = await spawnLogged('dockerd', args, {
       logFile,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir },
       cwd: dir,
     });
-    const running = child;
     const ready = await waitUntil(
       async () => (await socketGet(socketPath, '/_ping'))?.status === 200,
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, abortIf: () => hasExited(running) },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, abortIf: () => hasExited(child) },
     );
     if (!ready) {
+      const exit = child.exitCode ?? child.signalCode ?? 'none';
+      await terminate(child, 5_000);
       throw new RealPartsError(
         'START_FAILED',
         `dockerd did not answer GET /_ping on ${socketPath} within ${START_TIMEOUT_MS} ms` +
-          ` (exit ${child.exitCode ?? child.signalCode ?? 'none'}); log tail:\n${await tailFile(logFile)}`,
+          ` (exit ${exit}); log tail:\n${await tailFile(logFile)}`,
       );
     }
+    return child;
+  }
+
+  let current: ChildProcess | undefined;
+  try {
+    await Promise.all([mkdir(join(dir, 'data')), mkdir(join(dir, 'exec'))]);
+    // An empty config of our own: /etc/docker/daemon.json must not leak into the test engine.
+    await writeFile(configFile, '{}\n');
+    current = await launch();
     const version = await socketGet(socketPath, '/version');
     const apiVersion = version
       ? (JSON.parse(version.body) as { ApiVersion?: string }).ApiVersion
@@ -178,26 +193,38 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
         `dockerd on ${socketPath}: GET /version gave no ApiVersion`,
       );
     }
-    const started = child;
     let closing: Promise<void> | undefined;
+    const stopEngine = async () => {
+      const running = current;
+      if (running === undefined || hasExited(running)) return;
+      await stopContainers(socketPath);
+      await terminate(running, STOP_GRACE_MS);
+    };
     return {
       socketPath,
       dockerHost: `unix://${socketPath}`,
       apiVersion,
       dir,
       logFile,
-      pid: started.pid ?? 0,
+      get pid() {
+        return current?.pid ?? 0;
+      },
+      stop: stopEngine,
+      async start() {
+        if (closing !== undefined) throw new RealPartsError('START_FAILED', 'dockerd is closed');
+        if (current !== undefined && !hasExited(current)) return;
+        current = await launch();
+      },
       close: () => {
         closing ??= (async () => {
-          if (!hasExited(started)) await stopContainers(socketPath);
-          await terminate(started, STOP_GRACE_MS);
+          await stopEngine();
           await cleanUp(dir);
         })();
         return closing;
       },
     };
   } catch (error) {
-    if (child) await terminate(child, 5_000);
+    if (current) await terminate(current, 5_000);
     await cleanUp(dir);
     throw error;
   }
