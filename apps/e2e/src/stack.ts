@@ -1,15 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getFreePort } from '@molecule/real-parts';
 import type { ImagePublisher } from './image-publisher.js';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy.js';
-import {
-  type LogLine,
-  type ServiceName,
-  type ServiceProcess,
-  startService,
-} from './service-process.js';
-import { waitFor, waitForHttp } from './wait.js';
+import { sharedEnvironment, startHealthyService } from './service-launch.js';
+import type { LogLine, ServiceName, ServiceProcess } from './service-process.js';
+import { waitFor } from './wait.js';
 
 export interface StackOptions {
   readonly publisher: ImagePublisher;
@@ -53,10 +49,6 @@ export interface Stack {
  * exactly as an operator would, with recording proxies in front of the engine and admin-api.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const home = join(options.workDir, 'home');
-  const dockerConfig = join(options.workDir, 'docker-config');
-  await mkdir(home, { recursive: true });
-  await mkdir(dockerConfig, { recursive: true });
   const stateFile = join(options.workDir, 'imagewatch', 'state.json');
   const connectionLog = join(options.workDir, 'connections.jsonl');
 
@@ -72,68 +64,49 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     expectedBearer: options.adminToken,
   });
 
-  // What every service shares: the one registry variable and its credentials. HOME and
-  // DOCKER_CONFIG point at empty directories so nothing of the machine's own leaks in.
-  const registryEnv: Record<string, string> = {
-    MOLECULE_IMAGE_REGISTRY: options.publisher.prefix,
-    MOLECULE_ADMIN_TOKEN: options.adminToken,
-    HOME: home,
-    DOCKER_CONFIG: dockerConfig,
-    LOG_LEVEL: 'info',
-    ...(options.credentials
-      ? {
-          MOLECULE_REGISTRY_USERNAME: options.credentials.username,
-          MOLECULE_REGISTRY_PASSWORD: options.credentials.password,
-        }
-      : {}),
-  };
+  const registryEnv = await sharedEnvironment({
+    prefix: options.publisher.prefix,
+    adminToken: options.adminToken,
+    workDir: options.workDir,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
   const common = {
     ...(options.recordConnections ? { connectionLog } : {}),
     ...(options.onLine ? { onLine: options.onLine } : {}),
   };
-  const adminApi = startService('admin-api', {
-    ...common,
-    env: {
-      ...registryEnv,
-      ADMIN_API_HOST: '127.0.0.1',
-      ADMIN_API_PORT: String(adminPort),
-      DOCKER_HOST: `unix://${engineProxy.address}`,
+  const adminApi = await startHealthyService(
+    'admin-api',
+    {
+      ...common,
+      env: {
+        ...registryEnv,
+        ADMIN_API_HOST: '127.0.0.1',
+        ADMIN_API_PORT: String(adminPort),
+        DOCKER_HOST: `unix://${engineProxy.address}`,
+      },
     },
-  });
-  await Promise.race([
-    waitForHttp(`${adminApiUrl}/healthz`, 20_000),
-    adminApi.exited.then((code) => {
-      throw new Error(
-        `admin-api exited (${code}) at start:\n${adminApi.lines.map((l) => JSON.stringify(l)).join('\n')}`,
-      );
-    }),
-  ]);
+    `${adminApiUrl}/healthz`,
+  );
 
   const imagewatchPort = await getFreePort();
   const imagewatchUrl = `http://127.0.0.1:${imagewatchPort}`;
-  const startImagewatch = async () => {
-    const service = startService('imagewatch', {
-      ...common,
-      args: ['run'],
-      env: {
-        ...registryEnv,
-        IMAGE_WATCH_INTERVAL: options.interval,
-        IMAGE_AUTO_REFRESH: 'true',
-        MOLECULE_ADMIN_API_URL: adminProxy.address,
-        IMAGE_WATCH_STATE_FILE: stateFile,
-        IMAGE_WATCH_PORT: String(imagewatchPort),
+  const startImagewatch = () =>
+    startHealthyService(
+      'imagewatch',
+      {
+        ...common,
+        args: ['run'],
+        env: {
+          ...registryEnv,
+          IMAGE_WATCH_INTERVAL: options.interval,
+          IMAGE_AUTO_REFRESH: 'true',
+          MOLECULE_ADMIN_API_URL: adminProxy.address,
+          IMAGE_WATCH_STATE_FILE: stateFile,
+          IMAGE_WATCH_PORT: String(imagewatchPort),
+        },
       },
-    });
-    await Promise.race([
-      waitForHttp(`${imagewatchUrl}/healthz`, 20_000),
-      service.exited.then((code) => {
-        throw new Error(
-          `imagewatch exited (${code}) at start:\n${service.lines.map((l) => JSON.stringify(l)).join('\n')}`,
-        );
-      }),
-    ]);
-    return service;
-  };
+      `${imagewatchUrl}/healthz`,
+    );
   let imagewatch = await startImagewatch();
   const readSeenDigests = async (): Promise<Record<string, string>> => {
     let text: string;
