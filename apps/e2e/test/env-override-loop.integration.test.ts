@@ -160,8 +160,9 @@ describe.skipIf(Boolean(missing))(
           const refresh = stack.adminProxy.requests.find((r) =>
             r.url.startsWith('/admin/workspace-images/refresh'),
           );
+          // By digest: every host gets exactly the bytes imagewatch saw, whatever the tag does.
           expect(refresh?.url).toBe(
-            '/admin/workspace-images/refresh?runtime=langgraph&recreate=true',
+            `/admin/workspace-images/refresh?runtime=langgraph&recreate=true&digest=${encodeURIComponent(digest)}`,
           );
           expect(refresh?.bearerMatched).toBe(true);
           log(
@@ -176,7 +177,11 @@ describe.skipIf(Boolean(missing))(
             'ws-e2e-claude-code-default',
             'ws-e2e-codex',
           ]);
-          expect(stack.pulledReferences()).toEqual([ref('langgraph')]);
+          // Pulled by digest, then tagged as the runtime's :latest.
+          const seen = (await stack.readSeenDigests())[ref('langgraph')];
+          expect(stack.pulledReferences()).toEqual([
+            `${ref('langgraph').replace(/:latest$/, '')}@${seen}`,
+          ]);
           const pulls = stack.engineProxy.requests.filter((r) => r.url.includes('/images/create'));
           expect(pulls).toHaveLength(1);
           expect(pulls[0]?.registryAuth).toEqual({
