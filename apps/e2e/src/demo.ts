@@ -1,8 +1,9 @@
 /**
- * The quick start's main job: a local registry under a non-default prefix, admin-api and
- * imagewatch started from their bins and configured by environment only, imagewatch
- * seeding, a new image pushed for one runtime, and the refresh rolling it out.
- * Ctrl-C stops everything it started.
+ * The quick start's main job: a local registry under a non-default prefix, two Docker hosts
+ * each with its own admin-api, and imagewatch rolling out across them in waves (`1,100%`, a
+ * soak between), all started from their bins and configured by environment only: imagewatch
+ * seeds, a new image is pushed for one runtime, and the rollout reaches host a, soaks, then
+ * host b. Ctrl-C stops everything it started.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,13 +14,13 @@ import { type Distribution, findBinary, startDistribution } from '@molecule/real
 import { KNOWN_RUNTIMES } from '@molecule/registry';
 import { e2eConfig } from './e2e-config.js';
 import { chooseEngine } from './engine-discovery.js';
+import { type Fleet, startFleet } from './fleet.js';
 import {
   distributionPublisher,
   fakeRegistryPublisher,
   type ImagePublisher,
 } from './image-publisher.js';
 import type { LogLine, ServiceName } from './service-process.js';
-import { type Stack, startStack } from './stack.js';
 import { waitFor } from './wait.js';
 import {
   containerNames,
@@ -52,16 +53,18 @@ process.on('SIGINT', () => {
 });
 
 /** Service log lines worth a person's attention, in one short line each. */
-function showServiceLine(line: LogLine, service: ServiceName) {
+function showServiceLine(line: LogLine, service: ServiceName, host?: string) {
   const level = typeof line.level === 'number' ? line.level : 30;
-  const interesting = level >= 40 || 'runtime' in line || 'container' in line;
+  const interesting =
+    level >= 40 || 'rollout' in line || 'container' in line || line.msg === 'image pulled';
   if (!interesting || typeof line.msg !== 'string') return;
-  const fields = ['runtime', 'old', 'new', 'digest', 'container', 'progress', 'error']
+  const fields = ['runtime', 'digest', 'host', 'wave', 'soakUntil', 'container', 'error']
     .filter((key) => line[key] !== undefined)
     .map(
       (key) => `${key}=${typeof line[key] === 'string' ? line[key] : JSON.stringify(line[key])}`,
     );
-  say(`  ${service.padEnd(10)} ${line.msg}${fields.length > 0 ? `  (${fields.join(' ')})` : ''}`);
+  const who = host === undefined ? service : `${service}@${host}`;
+  say(`  ${who.padEnd(12)} ${line.msg}${fields.length > 0 ? `  (${fields.join(' ')})` : ''}`);
 }
 
 async function main(): Promise<number> {
@@ -75,19 +78,31 @@ async function main(): Promise<number> {
     return 1;
   }
   cleanups.push(engine.close);
-  const docker = engineClient(engine.socketPath);
-  if (engine.kind === 'existing') {
-    const workspaces = (await containerNames(docker)).filter((name) => name.startsWith('ws-'));
+  // Host b gets a private engine of its own when one can be started; on an existing engine
+  // both hosts share it (host b then finds the image already there).
+  const engineB = engine.kind === 'private' ? await chooseEngine(undefined) : engine;
+  if (engineB.kind === 'missing') throw new Error(engineB.reason);
+  if (engineB !== engine) cleanups.push(engineB.close);
+  const hostEngines = [
+    { name: 'a', socketPath: engine.socketPath },
+    { name: 'b', socketPath: engineB.socketPath },
+  ];
+  for (const socketPath of new Set(hostEngines.map((h) => h.socketPath))) {
+    const workspaces = (await containerNames(engineClient(socketPath))).filter((name) =>
+      name.startsWith('ws-'),
+    );
     if (workspaces.length > 0) {
       process.stderr.write(
-        `The engine at ${engine.socketPath} already runs ws-* containers (${workspaces.join(', ')}).\n` +
+        `The engine at ${socketPath} already runs ws-* containers (${workspaces.join(', ')}).\n` +
           'The demo recreates ws-* containers and will not touch an engine that runs real workspaces.\n',
       );
       return 1;
     }
   }
   say(
-    `engine: ${engine.kind === 'private' ? 'a private dockerd started for the demo' : engine.socketPath}`,
+    engine.kind === 'private'
+      ? 'hosts: a and b, each a private dockerd started for the demo, each with its own admin-api'
+      : `hosts: a and b, both on the engine at ${engine.socketPath}, each with its own admin-api`,
   );
 
   let publisher: ImagePublisher;
@@ -120,14 +135,17 @@ async function main(): Promise<number> {
   say(`published ${KNOWN_RUNTIMES.length} template images: ${KNOWN_RUNTIMES.join(', ')}`);
 
   const ref = (runtime: string) => `${publisher.prefix}/workspace-template-${runtime}:latest`;
-  await pullImage(docker, ref('langgraph'), {
-    username: USER,
-    password,
-    serveraddress: publisher.host,
-  });
-  const workspaces = ['ws-demo-1', 'ws-demo-2'];
-  for (const name of workspaces) {
+  const workspaces: Array<{ name: string; socketPath: string }> = [];
+  for (const host of hostEngines) {
+    const docker = engineClient(host.socketPath);
+    await pullImage(docker, ref('langgraph'), {
+      username: USER,
+      password,
+      serveraddress: publisher.host,
+    });
+    const name = `ws-demo-${host.name}`;
     await startWorkspace(docker, { name, image: ref('langgraph') });
+    workspaces.push({ name, socketPath: host.socketPath });
     cleanups.push(() =>
       docker
         .getContainer(name)
@@ -135,40 +153,56 @@ async function main(): Promise<number> {
         .catch(() => undefined),
     );
   }
-  say(`workspaces running on langgraph: ${workspaces.join(', ')}`);
+  say(`workspaces running on langgraph: ${workspaces.map((w) => w.name).join(', ')}`);
 
-  const stack: Stack = await startStack({
-    publisher,
-    engineSocketPath: engine.socketPath,
+  const fleet: Fleet = await startFleet({
+    prefix: publisher.prefix,
+    hosts: hostEngines.map((host) => ({ name: host.name, engineSocketPath: host.socketPath })),
     credentials: { username: USER, password },
     workDir,
-    interval: '3s',
     adminToken: randomBytes(16).toString('hex'),
+    imagewatchEnv: {
+      IMAGE_WATCH_INTERVAL: '2s',
+      IMAGE_WATCH_ROLLOUT_WAVES: '1,100%',
+      IMAGE_WATCH_ROLLOUT_SOAK: '3s',
+    },
     onLine: showServiceLine,
   });
-  cleanups.push(() => stack.close());
+  cleanups.push(() => fleet.close());
   say(
-    `admin-api on ${stack.adminApiUrl}, imagewatch on ${stack.imagewatchUrl} (interval 3s, auto-refresh on)`,
+    `imagewatch on ${fleet.imagewatchUrl}: IMAGE_WATCH_HOSTS=a,b, waves 1,100%, soak 3s, interval 2s`,
   );
 
-  await stack.waitForSeeded(KNOWN_RUNTIMES.length);
-  say(`imagewatch seeded ${KNOWN_RUNTIMES.length} runtimes (first sight: nothing to refresh)`);
+  await fleet.imagewatch.waitForLine(
+    (line) => line.msg === 'tick done' && line.seeded === KNOWN_RUNTIMES.length,
+    30_000,
+    'imagewatch to seed every runtime',
+  );
+  say(`imagewatch seeded ${KNOWN_RUNTIMES.length} runtimes (first sight: nothing to roll out)`);
 
   const digest = await publisher.publish('langgraph', 'v2');
   say(`pushed a new langgraph image: ${digest.slice(0, 19)}…`);
-  await waitFor(
-    'the refresh request',
-    () => (stack.refreshedRuntimes().length > 0 ? true : undefined),
-    20_000,
+  const rollout = await waitFor(
+    'the rollout to finish',
+    async () => (await fleet.rollouts()).find((r) => r.to === digest && r.state === 'done'),
+    60_000,
+    200,
   );
-  say(`imagewatch asked admin-api to refresh: ${stack.refreshedRuntimes().join(', ')}`);
-  await waitForContainersGone(docker, workspaces, 120_000);
-  const image = await docker.getImage(ref('langgraph')).inspect();
+  for (const host of hostEngines) {
+    const image = await engineClient(host.socketPath).getImage(ref('langgraph')).inspect();
+    say(
+      `host ${host.name}: :latest is ${image.RepoDigests?.find((d) => d.endsWith(digest)) ?? '(digest missing!)'}`,
+    );
+  }
+  for (const workspace of workspaces) {
+    await waitForContainersGone(engineClient(workspace.socketPath), [workspace.name], 30_000);
+  }
   say(
-    `the engine now has ${image.RepoDigests?.find((d) => d.endsWith(digest)) ?? '(digest missing!)'}`,
+    `rollout ${rollout.id}: waves ${rollout.waves.map((w) => w.join('+')).join(' → ')}, ` +
+      `hosts ${rollout.hosts.map((h) => `${h.name}=${h.state}`).join(' ')}; ` +
+      `removed ${workspaces.map((w) => w.name).join(', ')}: the platform re-provisions them`,
   );
-  say(`removed ${workspaces.join(', ')}: the platform re-provisions them on the new image`);
-  say('done: the digest move was noticed and rolled out; stopping everything the demo started');
+  say('done: the digest move was rolled out host by host; stopping everything the demo started');
   return 0;
 }
 
