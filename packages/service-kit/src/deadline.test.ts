@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDeadline, sleep, withDeadline } from './deadline.js';
+import { createDeadline, createSharedAbortController, sleep, withDeadline } from './deadline.js';
 
 describe('createDeadline', () => {
   it('aborts after its time and says it timed out', async () => {
@@ -56,5 +56,25 @@ describe('sleep', () => {
     controller.abort(new Error('cancelled'));
     await expect(pending).rejects.toThrow('cancelled');
     await expect(sleep(1, controller.signal)).rejects.toThrow('cancelled');
+  });
+});
+
+describe('createSharedAbortController', () => {
+  it('takes many listeners without the leak warning, and still aborts them all', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const controller = createSharedAbortController();
+      let aborted = 0;
+      for (let n = 0; n < 50; n += 1)
+        controller.signal.addEventListener('abort', () => (aborted += 1), { once: true });
+      controller.abort();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(aborted).toBe(50);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * A signal that aborts after `ms` or when `parent` aborts, with a timer that is cleared when
  * the work settles. Not `AbortSignal.timeout`/`AbortSignal.any`: those keep every signal (and
@@ -10,6 +12,18 @@ export interface Deadline {
   readonly timedOut: boolean;
   /** Stops the timer and unhooks from the parent; call it when the work settles. */
   clear(): void;
+}
+
+/**
+ * An AbortController whose signal many concurrent operations listen to, each unhooking when it
+ * settles (a service's stop signal, shared by every check and call in flight). Node's "possible
+ * EventTarget memory leak" warning at 11 listeners is a false alarm there, so it is off for
+ * this signal only.
+ */
+export function createSharedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 export function createDeadline(ms: number, parent?: AbortSignal): Deadline {

@@ -1,6 +1,12 @@
 export { isBearerAuthorized, parseBearerToken, safeEqual } from './bearer.js';
 export { ConfigError, isConfigError } from './config-error.js';
-export { createDeadline, type Deadline, sleep, withDeadline } from './deadline.js';
+export {
+  createDeadline,
+  createSharedAbortController,
+  type Deadline,
+  sleep,
+  withDeadline,
+} from './deadline.js';
 export { formatDuration, parseDuration } from './env/duration.js';
 export { type Env, loadEnv } from './env/load-env.js';
 export {

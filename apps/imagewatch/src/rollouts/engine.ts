@@ -9,7 +9,7 @@
  * The engine only acts while `mayAct()` says so (the leader's lock, checked before every
  * refresh call); an admin-api that has accepted a newer epoch stops it at once.
  */
-import { type Logger, sleep } from '@molecule/service-kit';
+import { createSharedAbortController, type Logger, sleep } from '@molecule/service-kit';
 import type { AdminClient } from '../admin-client/client.js';
 import type { WatchTarget } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -105,7 +105,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps): RolloutEngine {
   const mayAct = deps.mayAct ?? (async () => true);
   const drivers = new Map<string, Driver>();
   let active = false;
-  let stopAll = new AbortController();
+  let stopAll = createSharedAbortController();
 
   const context = () => ({ now: now(), soakMs: settings.soakMs });
   const fields = (r: Rollout, extra: Record<string, unknown> = {}) => ({
@@ -126,7 +126,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps): RolloutEngine {
 
   function launch(id: string): void {
     if (!active || drivers.has(id)) return;
-    const calls = new AbortController();
+    const calls = createSharedAbortController();
     const onStop = () => calls.abort();
     stopAll.signal.addEventListener('abort', onStop, { once: true });
     let wakeController = new AbortController();
@@ -428,7 +428,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps): RolloutEngine {
     async activate() {
       if (active) return;
       active = true;
-      stopAll = new AbortController();
+      stopAll = createSharedAbortController();
       for (const r of await store.activeRollouts()) {
         if (r.state === 'running') launch(r.id);
       }

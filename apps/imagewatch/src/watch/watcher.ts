@@ -9,7 +9,7 @@
  * running one. What one check does is `reference-check.ts`; this file only decides when.
  */
 import type { RegistryClient } from '@molecule/registry-client';
-import { createLimiter, mapLimit } from '@molecule/service-kit';
+import { createLimiter, createSharedAbortController, mapLimit } from '@molecule/service-kit';
 import type { Logger } from 'pino';
 import type { AdminClient } from '../admin-client/client.js';
 import type { ImagewatchConfig, WatchTarget } from '../config.js';
@@ -92,7 +92,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const targets = Object.freeze([...config.targets]);
   const limit = createLimiter(config.concurrency);
   const slots = new Map<string, Slot>();
-  const stopController = new AbortController();
+  const stopController = createSharedAbortController();
   const { check } = createReferenceChecker({
     client,
     hosts,
