@@ -14,7 +14,14 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import type { Logger } from '@molecule/service-kit';
 import type { Rollout } from '../rollouts/rollout.js';
 import { StateFileSchema, StateFileV1Schema } from './file-store.js';
-import type { ImportableState, PostgresExtras } from './postgres-store.js';
+import {
+  IMPORT_LOCK_KEY,
+  rolloutValues,
+  type SqlClient,
+  timeOf,
+  UPSERT_ROLLOUT,
+} from './migrations.js';
+import type { ImportableState, ImportOutcome, PostgresExtras } from './postgres-store.js';
 import { StoreError } from './store-errors.js';
 
 export type StateFileImport =
@@ -35,6 +42,52 @@ export type StateFileImport =
 export interface ImportStateFileOptions {
   readonly logger: Logger;
   readonly readFile?: (path: string, encoding: 'utf8') => Promise<string>;
+}
+
+/**
+ * The import transaction (the store's `importState`, on one pooled connection): emptiness is
+ * checked under a transaction-level advisory lock, so of replicas importing at once the first
+ * writes and the others find state and skip. The stored epoch only ever goes up.
+ */
+export async function importIntoDatabase(
+  client: SqlClient,
+  state: ImportableState,
+  at: string,
+): Promise<ImportOutcome> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [IMPORT_LOCK_KEY]);
+    const { rows } = await client.query<{ empty: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM imagewatch_seen_digests)
+          AND NOT EXISTS (SELECT 1 FROM imagewatch_rollouts) AS empty`,
+    );
+    if (rows[0]?.empty !== true) {
+      await client.query('ROLLBACK');
+      return { kind: 'skipped', reason: 'not-empty' };
+    }
+    const images = Object.entries(state.images);
+    for (const [image, seen] of images) {
+      await client.query(
+        'INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)',
+        [image, seen.digest, timeOf(seen.seenAt, at)],
+      );
+    }
+    for (const r of state.rollouts) await client.query(UPSERT_ROLLOUT, rolloutValues(r, at));
+    const { rows: raised } = await client.query<{ epoch: string }>(
+      'UPDATE imagewatch_leader SET epoch = GREATEST(epoch, $1::bigint) WHERE id = 1 RETURNING epoch',
+      [state.epoch],
+    );
+    await client.query('COMMIT');
+    return {
+      kind: 'imported',
+      images: images.length,
+      rollouts: state.rollouts.length,
+      epoch: Number(raised[0]?.epoch ?? state.epoch),
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The file's content as the store imports it; a STATE_FILE_INVALID error when it is not one. */

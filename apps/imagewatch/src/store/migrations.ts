@@ -13,6 +13,7 @@
  * Every table is prefixed `imagewatch_`: the database may be shared with other services.
  */
 import type { Logger } from '@molecule/service-kit';
+import type { Rollout } from '../rollouts/rollout.js';
 
 /** What `migrate` needs of a connection (a pool client or a dedicated pg.Client). */
 export interface SqlClient {
@@ -76,6 +77,54 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO imagewatch_leader (id, epoch) VALUES (1, 0);
     `,
   },
+];
+
+/*
+ * How rows of the latest schema are written (they change with the migrations that change
+ * the columns). A rollout row is the whole rollout as JSONB plus the columns filtered and
+ * ordered on; time columns take the rollout's own ISO strings.
+ */
+
+/** A create replaces a rollout of the same id, as the state file's map does. */
+export const UPSERT_ROLLOUT = `
+  INSERT INTO imagewatch_rollouts (id, runtime, state, created_at, updated_at, version, rollout)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (id) DO UPDATE SET runtime = EXCLUDED.runtime, state = EXCLUDED.state,
+    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+    version = EXCLUDED.version, rollout = EXCLUDED.rollout`;
+/** Compare-and-set: `$6` is the new version, the stored one must be the one before. */
+export const UPDATE_ROLLOUT = `
+  UPDATE imagewatch_rollouts SET runtime = $2, state = $3, created_at = $4,
+    updated_at = $5, version = $6, rollout = $7
+  WHERE id = $1 AND version = $6 - 1`;
+/** The time a digest was first seen stays while the digest does. */
+export const UPSERT_SEEN = `
+  INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)
+  ON CONFLICT (image) DO UPDATE SET digest = EXCLUDED.digest, seen_at = EXCLUDED.seen_at
+  WHERE imagewatch_seen_digests.digest IS DISTINCT FROM EXCLUDED.digest`;
+/**
+ * Finished rollouts (`$1`) past the newest `$2` by update time. SKIP LOCKED: rows another
+ * commit holds are left for a later prune (that only keeps more), never waited on.
+ */
+export const PRUNE_ROLLOUTS = `
+  DELETE FROM imagewatch_rollouts WHERE id IN (
+    SELECT id FROM imagewatch_rollouts WHERE state = ANY($1::text[])
+    ORDER BY updated_at DESC, id COLLATE "C" DESC OFFSET $2
+    FOR UPDATE SKIP LOCKED)`;
+
+/** A time column for a stored string: the string itself when it is a date, else `fallback`. */
+export const timeOf = (text: string, fallback: string): string =>
+  Number.isNaN(Date.parse(text)) ? fallback : text;
+
+/** The values of UPSERT_ROLLOUT / UPDATE_ROLLOUT for `r`. */
+export const rolloutValues = (r: Rollout, at: string): unknown[] => [
+  r.id,
+  r.runtime,
+  r.state,
+  timeOf(r.created_at, at),
+  timeOf(r.updated_at, at),
+  r.version,
+  JSON.stringify(r),
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -21,7 +21,15 @@ import type { Logger } from '@molecule/service-kit';
 import pg from 'pg';
 import { FINAL_STATES, type Rollout } from '../rollouts/rollout.js';
 import { RolloutSchema } from './file-store.js';
-import { IMPORT_LOCK_KEY, migrate } from './migrations.js';
+import { importIntoDatabase } from './import-state-file.js';
+import {
+  migrate,
+  PRUNE_ROLLOUTS,
+  rolloutValues,
+  UPDATE_ROLLOUT,
+  UPSERT_ROLLOUT,
+  UPSERT_SEEN,
+} from './migrations.js';
 import { StoreError, toStoreError } from './store-errors.js';
 import {
   KEEP_FINISHED_ROLLOUTS,
@@ -55,7 +63,13 @@ export interface ImportableState {
 }
 
 export type ImportOutcome =
-  | { readonly kind: 'imported'; readonly images: number; readonly rollouts: number }
+  | {
+      readonly kind: 'imported';
+      readonly images: number;
+      readonly rollouts: number;
+      /** The database's epoch after the import (at least the file's). */
+      readonly epoch: number;
+    }
   | { readonly kind: 'skipped'; readonly reason: 'not-empty' };
 
 export interface PostgresExtras {
@@ -145,6 +159,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let epoch = 0;
   let outage: { since: string; reason: string } | undefined;
   let probe: NodeJS.Timeout | undefined;
+  let probing = false;
   let closed = false;
 
   function failed(operation: string, error: unknown): StoreError {
@@ -162,8 +177,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     } else {
       outage = { ...outage, reason };
     }
+    // One probe at a time: against a host that drops packets each waits the connect timeout,
+    // and overlapping ones would take the pool's connections from real work.
     probe ??= setInterval(() => {
-      pool.query('SELECT 1').then(markUp, () => undefined);
+      if (probing) return;
+      probing = true;
+      pool
+        .query('SELECT 1')
+        .then(markUp, () => undefined)
+        .finally(() => {
+          probing = false;
+        });
     }, probeMs);
     probe.unref();
   }
@@ -177,8 +201,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   }
 
   // An idle connection whose server went away emits 'error' on the pool; without a listener
-  // that would crash the process.
-  pool.on('error', (error) => markDown(toStoreError('idle connection', error).message));
+  // that would crash the process. A shutdown or a lost socket is an outage (health says so
+  // even without traffic); anything else (idle_session_timeout) only costs that connection.
+  pool.on('error', (error) => {
+    const typed = toStoreError('idle connection', error);
+    if (typed.code === 'STORE_UNAVAILABLE') markDown(typed.message);
+    else logger.debug({ database, reason: typed.message }, 'idle database connection closed');
+  });
 
   async function query<R extends Record<string, unknown>>(
     operation: string,
@@ -234,40 +263,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     );
   }
 
-  const UPSERT_ROLLOUT = `
-    INSERT INTO imagewatch_rollouts (id, runtime, state, created_at, updated_at, version, rollout)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (id) DO UPDATE SET runtime = EXCLUDED.runtime, state = EXCLUDED.state,
-      created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-      version = EXCLUDED.version, rollout = EXCLUDED.rollout`;
-  const UPSERT_SEEN = `
-    INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)
-    ON CONFLICT (image) DO UPDATE SET digest = EXCLUDED.digest, seen_at = EXCLUDED.seen_at
-    WHERE imagewatch_seen_digests.digest IS DISTINCT FROM EXCLUDED.digest`;
-
-  /** A time column for a stored string: the string itself when it is a date, else `fallback`. */
-  const timeOf = (text: string, fallback: string) =>
-    Number.isNaN(Date.parse(text)) ? fallback : text;
-  const rolloutValues = (r: Rollout, at: string) => [
-    r.id,
-    r.runtime,
-    r.state,
-    timeOf(r.created_at, at),
-    timeOf(r.updated_at, at),
-    r.version,
-    JSON.stringify(r),
-  ];
-
-  async function prune(client: pg.PoolClient): Promise<void> {
-    await client.query(
-      `DELETE FROM imagewatch_rollouts WHERE id IN (
-         SELECT id FROM imagewatch_rollouts WHERE state = ANY($1::text[])
-         ORDER BY updated_at DESC, id COLLATE "C" DESC OFFSET $2
-         FOR UPDATE SKIP LOCKED)`,
-      [FINAL, KEEP_FINISHED_ROLLOUTS],
-    );
-  }
-
   async function commitOnce(change: StoreCommit): Promise<boolean> {
     const updates = [...(change.update ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
     const creates = change.create ?? [];
@@ -282,12 +277,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       try {
         const at = now().toISOString();
         for (const r of updates) {
-          const result = await client.query(
-            `UPDATE imagewatch_rollouts SET runtime = $2, state = $3, created_at = $4,
-               updated_at = $5, version = $6, rollout = $7
-             WHERE id = $1 AND version = $6 - 1`,
-            rolloutValues(r, at),
-          );
+          const result = await client.query(UPDATE_ROLLOUT, rolloutValues(r, at));
           if (result.rowCount !== 1) {
             await client.query('ROLLBACK');
             return false;
@@ -297,7 +287,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         if (change.seen !== undefined) {
           await client.query(UPSERT_SEEN, [change.seen.image, change.seen.digest, at]);
         }
-        await prune(client);
+        await client.query(PRUNE_ROLLOUTS, [FINAL, KEEP_FINISHED_ROLLOUTS]);
         await client.query('COMMIT');
         return true;
       } catch (error) {
@@ -395,39 +385,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return row?.empty === true;
     },
     async importState(state) {
-      const outcome = await withClient('import', async (client): Promise<ImportOutcome> => {
-        await client.query('BEGIN');
-        try {
-          await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [IMPORT_LOCK_KEY]);
-          const { rows } = await client.query<{ empty: boolean }>(
-            `SELECT NOT EXISTS (SELECT 1 FROM imagewatch_seen_digests)
-                AND NOT EXISTS (SELECT 1 FROM imagewatch_rollouts) AS empty`,
-          );
-          if (rows[0]?.empty !== true) {
-            await client.query('ROLLBACK');
-            return { kind: 'skipped', reason: 'not-empty' };
-          }
-          const at = now().toISOString();
-          const images = Object.entries(state.images);
-          for (const [image, seen] of images) {
-            await client.query(
-              'INSERT INTO imagewatch_seen_digests (image, digest, seen_at) VALUES ($1, $2, $3)',
-              [image, seen.digest, timeOf(seen.seenAt, at)],
-            );
-          }
-          for (const r of state.rollouts) await client.query(UPSERT_ROLLOUT, rolloutValues(r, at));
-          const { rows: raised } = await client.query<{ epoch: string }>(
-            'UPDATE imagewatch_leader SET epoch = GREATEST(epoch, $1::bigint) WHERE id = 1 RETURNING epoch',
-            [state.epoch],
-          );
-          epoch = Math.max(epoch, Number(raised[0]?.epoch ?? 0));
-          await client.query('COMMIT');
-          return { kind: 'imported', images: images.length, rollouts: state.rollouts.length };
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      });
+      const outcome = await withClient('import', (client) =>
+        importIntoDatabase(client, state, now().toISOString()),
+      );
+      if (outcome.kind === 'imported') epoch = Math.max(epoch, outcome.epoch);
       return outcome;
     },
     health(): StoreHealth {

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRollout } from '../../src/rollouts/rollout.js';
 import { createFileStore, type FileSystem } from '../../src/store/file-store.js';
 import { memoryLogger, sha, tempDir } from '../helpers.js';
+import { STORE_CONTRACT_CASES, type StoreHarness } from './store-contract.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -25,6 +26,29 @@ const rollout = (id: string, to = sha(2)) =>
     { id, runtime: 'codex', reference: REF, from: sha(1), to, waves: [['default']] },
     T,
   );
+
+describe('file store: the store contract', () => {
+  const harness: StoreHarness = {
+    async open(now) {
+      const store = createFileStore({
+        file: join(dir, 'state.json'),
+        logger: memoryLogger().logger,
+        now,
+      });
+      await store.open();
+      return store;
+    },
+    async reopen() {
+      const store = createFileStore({
+        file: join(dir, 'state.json'),
+        logger: memoryLogger().logger,
+      });
+      await store.open();
+      return store;
+    },
+  };
+  for (const { name, run } of STORE_CONTRACT_CASES) it(name, () => run(harness));
+});
 
 describe('file store', () => {
   it('starts fresh without a file, writes the versioned format atomically, reads it back', async () => {
@@ -68,7 +92,7 @@ describe('file store', () => {
     expect(json.images[REF].digest).toBe(sha(3));
   });
 
-  it('commits a seen digest and a rollout together, and updates rollouts by version only', async () => {
+  it('a commit is on disk before it resolves; a lost compare-and-set writes nothing', async () => {
     const file = join(dir, 'state.json');
     const store = createFileStore({ file, logger: memoryLogger().logger, now: () => T });
     await store.open();
@@ -79,61 +103,12 @@ describe('file store', () => {
     const onDisk = JSON.parse(await readFile(file, 'utf8'));
     expect(onDisk.images[REF].digest).toBe(first.to);
     expect(onDisk.rollouts).toHaveLength(1);
-
-    const next = { ...first, state: 'aborted' as const, version: 1 };
-    expect(await store.commit({ update: [next] })).toBe(true);
-    // A writer that read version 0 loses, and nothing of its commit is written.
-    const stale = { ...first, state: 'halted' as const, version: 1 };
+    const before = await readFile(file, 'utf8');
+    const stale = { ...first, state: 'halted' as const, version: 5 };
     expect(await store.commit({ update: [stale], seen: { image: REF, digest: sha(9) } })).toBe(
       false,
     );
-    expect((await store.getRollout('r-1'))?.state).toBe('aborted');
-    expect((await store.seenDigest(REF))?.digest).toBe(first.to);
-    expect(await store.activeRollouts()).toEqual([]);
-
-    const reopened = createFileStore({ file, logger: memoryLogger().logger });
-    await reopened.open();
-    expect((await reopened.getRollout('r-1'))?.state).toBe('aborted');
-  });
-
-  it('lists rollouts newest first, filtered, limited; keeps every active one and the newest finished', async () => {
-    let clock = 0;
-    const store = createFileStore({
-      file: join(dir, 'state.json'),
-      logger: memoryLogger().logger,
-      now: () => new Date(T.getTime() + clock),
-    });
-    await store.open();
-    for (let n = 0; n < 210; n++) {
-      clock = n * 1000;
-      const r = createRollout(
-        {
-          id: `r-${n}`,
-          runtime: n % 2 ? 'codex' : 'hermes',
-          reference: REF,
-          from: null,
-          to: sha(n + 10),
-          waves: [['default']],
-        },
-        new Date(T.getTime() + clock),
-      );
-      await store.commit({ create: [n < 205 ? { ...r, state: 'done' } : r] });
-    }
-    const all = await store.listRollouts({ limit: 1000 });
-    // 5 running ones, and the 200 newest finished ones.
-    expect(all).toHaveLength(205);
-    expect(all[0]?.id).toBe('r-209');
-    expect(
-      (await store.listRollouts({ runtime: 'codex', state: 'running' })).map((r) => r.id),
-    ).toEqual(['r-209', 'r-207', 'r-205']);
-    expect(await store.listRollouts({ limit: 2 })).toHaveLength(2);
-    expect((await store.activeRollouts()).map((r) => r.id)).toEqual([
-      'r-205',
-      'r-206',
-      'r-207',
-      'r-208',
-      'r-209',
-    ]);
+    expect(await readFile(file, 'utf8')).toBe(before);
   });
 
   it.each([
