@@ -37,6 +37,7 @@ import {
 import { z } from 'zod';
 import type { HostConfig } from './rollouts/hosts.js';
 import { parseWaveSizes, planWaves, type WaveSize } from './rollouts/waves.js';
+import { databaseUrlProblem } from './store/postgres-store.js';
 
 export interface WatchTarget {
   /** The runtime whose template image this is; sent to admin-api's refresh. */
@@ -75,6 +76,11 @@ export interface ImagewatchConfig {
   readonly rolloutRetries: number;
   /** Where the CLI's `rollouts` commands find the running service (`IMAGE_WATCH_URL`). */
   readonly serviceUrl: string;
+  /** `IMAGE_WATCH_DATABASE_URL` (holds a password: never logged as is). Unset: the state file. */
+  readonly databaseUrl: string | undefined;
+  readonly leaderRetryMs: number;
+  /** Statement and connect timeout of the database (derived). */
+  readonly databaseQueryTimeoutMs: number;
 }
 
 const HOST_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -131,6 +137,17 @@ const wavesVariable = optionalText.transform((value, ctx): WaveSize[] => {
     return z.NEVER;
   }
   return parsed.sizes;
+});
+
+/** A PostgreSQL URL; the problem is described without ever echoing the value (it holds a password). */
+const databaseUrlVariable = optionalText.transform((value, ctx): string | undefined => {
+  if (value === undefined) return undefined;
+  const problem = databaseUrlProblem(value);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return value;
 });
 
 const runtimesVariable = optionalText.transform((value, ctx): Runtime[] => {
@@ -213,6 +230,16 @@ export const EnvSchema = z.object({
   IMAGE_WATCH_ROLLOUT_RETRIES: integerVariable({ fallback: 3, min: 0, max: 100 }).describe(
     'Retries (with backoff) of a host whose refresh fails before its wave halts the rollout. Default 3.',
   ),
+  IMAGE_WATCH_DATABASE_URL: databaseUrlVariable.describe(
+    'postgres://user:password@host:5432/db: seen digests and rollouts in PostgreSQL, shared by any number of replicas (one leader). Unset: the state file.',
+  ),
+  IMAGE_WATCH_LEADER_RETRY: durationVariable({
+    fallback: '5s',
+    minMs: 100,
+    maxMs: 600_000,
+  }).describe(
+    'How often a follower tries to take the leader lock (a takeover happens within this plus one tick). Default 5s.',
+  ),
   IMAGE_WATCH_URL: httpUrlVariable({ credentialsHint: 'use MOLECULE_ADMIN_TOKEN' }).describe(
     'Where the rollouts CLI finds the running service. Default http://127.0.0.1:<IMAGE_WATCH_PORT>.',
   ),
@@ -271,5 +298,13 @@ export function loadConfig(env: Env = process.env): ImagewatchConfig {
     rolloutSoakMs: values.IMAGE_WATCH_ROLLOUT_SOAK,
     rolloutRetries: values.IMAGE_WATCH_ROLLOUT_RETRIES,
     serviceUrl: values.IMAGE_WATCH_URL ?? `http://127.0.0.1:${values.IMAGE_WATCH_PORT}`,
+    databaseUrl: values.IMAGE_WATCH_DATABASE_URL,
+    leaderRetryMs: values.IMAGE_WATCH_LEADER_RETRY,
+    // Bounds every statement: how long a silent leader may take to step down, kept below
+    // the leader retry and half a tick interval.
+    databaseQueryTimeoutMs: Math.max(
+      500,
+      Math.min(5_000, values.IMAGE_WATCH_LEADER_RETRY, values.IMAGE_WATCH_INTERVAL / 2),
+    ),
   });
 }

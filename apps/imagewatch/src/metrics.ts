@@ -31,6 +31,11 @@ export interface Metrics {
   readonly untrustedDigests: Counter<'runtime'>;
   /** Signature verifications by outcome (trusted, untrusted, unsigned, error) and reason. */
   readonly signatureVerifications: Counter<'outcome' | 'reason'>;
+  /** 1 on the replica holding the leader lock, 0 elsewhere. */
+  readonly leader: Gauge<string>;
+  readonly leaderTakeovers: Counter<string>;
+  /** Failed database operations (IMAGE_WATCH_DATABASE_URL), by operation. */
+  readonly databaseErrors: Counter<'operation'>;
   /** Feed for `createRegistryClient({ onRequest })`. */
   onRegistryRequest(event: RegistryRequestEvent): void;
 }
@@ -147,6 +152,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'imagewatch_signature_verifications_total',
       help: 'Signature verifications by outcome (trusted, untrusted, unsigned, error) and reason (OK, NO_SIGNATURE, UNKNOWN_KEY, DIGEST_MISMATCH, BAD_PAYLOAD, THRESHOLD_NOT_MET, or the registry error code).',
       labelNames: ['outcome', 'reason'] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'imagewatch_leader',
+      help: '1 on the replica holding the leader lock (it polls and rolls out), 0 elsewhere.',
+      registers,
+    }),
+    leaderTakeovers: new Counter({
+      name: 'imagewatch_leader_takeovers_total',
+      help: 'Times this replica took the leader lock (each takes a new epoch).',
+      registers,
+    }),
+    databaseErrors: new Counter({
+      name: 'imagewatch_database_errors_total',
+      help: 'Failed database operations of the PostgreSQL store, by operation.',
+      labelNames: ['operation'] as const,
       registers,
     }),
     onRegistryRequest(event) {

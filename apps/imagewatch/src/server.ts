@@ -46,7 +46,8 @@ export async function runServer(config: ImagewatchConfig, io: ServerIo): Promise
         references: config.targets.length,
         intervalMs: config.intervalMs,
         autoRefresh: config.autoRefresh,
-        stateFile: config.stateFile,
+        store: deps.store.describe(),
+        leaderRetryMs: config.databaseUrl === undefined ? undefined : config.leaderRetryMs,
         hosts: config.hosts.map((host) => host.name),
         waves: config.waves,
         // Which notification sources POST /hooks/registry accepts (never the secrets).
@@ -60,7 +61,7 @@ export async function runServer(config: ImagewatchConfig, io: ServerIo): Promise
     io.onListening?.(server.address);
     await app.start();
     const code = await server.done;
-    logger.info({ stateFile: config.stateFile }, 'state flushed, bye');
+    logger.info({ store: deps.store.describe() }, 'state flushed, bye');
     return code;
   } catch (error) {
     logger.error({ err: error }, 'imagewatch failed');

@@ -253,3 +253,37 @@ describe('signed-image gate variables', () => {
     }
   });
 });
+
+describe('the fleet variables (IMAGE_WATCH_DATABASE_URL, IMAGE_WATCH_LEADER_RETRY)', () => {
+  it('default to the state file, a 5 s leader retry and a query timeout below both', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.leaderRetryMs).toBe(5_000);
+    expect(config.databaseQueryTimeoutMs).toBe(5_000);
+    const fast = loadConfig({ IMAGE_WATCH_LEADER_RETRY: '1s', IMAGE_WATCH_INTERVAL: '1s' });
+    expect(fast.databaseQueryTimeoutMs).toBe(500);
+  });
+
+  it('read a PostgreSQL URL', () => {
+    const url = 'postgres://imagewatch:pw@db.internal:5432/platform';
+    expect(loadConfig({ IMAGE_WATCH_DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
+  it('refuse bad values naming the variable, never echoing the URL', () => {
+    for (const bad of [
+      'mysql://root:pw-never-shown@db/x',
+      'postgres://user:pw-never-shown@/',
+      'not a url pw-never-shown',
+    ]) {
+      const error = configError({ IMAGE_WATCH_DATABASE_URL: bad });
+      expect(error.variable).toBe('IMAGE_WATCH_DATABASE_URL');
+      expect(error.message).not.toContain('pw-never-shown');
+    }
+    expect(configError({ IMAGE_WATCH_LEADER_RETRY: '10ms' }).variable).toBe(
+      'IMAGE_WATCH_LEADER_RETRY',
+    );
+    expect(configError({ IMAGE_WATCH_LEADER_RETRY: 'soon' }).variable).toBe(
+      'IMAGE_WATCH_LEADER_RETRY',
+    );
+  });
+});

@@ -32,6 +32,7 @@ export async function startService(
     ...(options.hookCoalesceMs === undefined ? {} : { hookCoalesceMs: options.hookCoalesceMs }),
   });
   // The rollout engine drives rollouts; the watch loop is left to the test (ticks by hand).
+  await app.open();
   await app.rollouts.activate();
   let closed: Promise<void> | undefined;
   return {

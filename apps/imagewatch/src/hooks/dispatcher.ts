@@ -13,8 +13,11 @@ import { shortDigest } from '../watch/decide.js';
 import type { Watcher } from '../watch/watcher.js';
 
 export interface HookDispatcher {
-  /** Schedules a check of `runtime` (joins one already scheduled). Never throws. */
-  trigger(runtime: string): void;
+  /**
+   * Schedules a check of `runtime` (joins one already scheduled). Never throws. `coalesceMs`:
+   * this trigger's wait (0 for a check a follower already coalesced).
+   */
+  trigger(runtime: string, options?: { coalesceMs?: number }): void;
   /** Drops scheduled checks and resolves once the running ones are done. */
   close(): Promise<void>;
 }
@@ -60,7 +63,7 @@ export function createHookDispatcher(options: HookDispatcherOptions): HookDispat
   }
 
   return {
-    trigger(runtime) {
+    trigger(runtime, { coalesceMs: wait = coalesceMs } = {}) {
       if (closed || scheduled.has(runtime)) return;
       const timer = setTimeout(() => {
         scheduled.delete(runtime);
@@ -70,7 +73,7 @@ export function createHookDispatcher(options: HookDispatcherOptions): HookDispat
         });
         inFlight.add(running);
         updatePending();
-      }, coalesceMs);
+      }, wait);
       scheduled.set(runtime, timer);
       updatePending();
     },

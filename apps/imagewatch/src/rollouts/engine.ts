@@ -21,7 +21,6 @@ import { mutateRollout } from './mutate.js';
 import {
   createRollout,
   currentWaveHosts,
-  FINAL_STATES,
   hostOf,
   hostsDone,
   type Rollout,
@@ -82,6 +81,11 @@ export interface RolloutEngine {
   activate(): Promise<void>;
   /** A rollout changed in the store elsewhere (another replica's API): look at it again. */
   poke(id: string): void;
+  /**
+   * Drives every running rollout of the store that has no driver here (one resumed or created
+   * on another replica whose announcement was lost). Does nothing while inactive.
+   */
+  adoptRunning(): Promise<void>;
   /** Stops driving; in-flight refresh calls are aborted when `signal` aborts (now, if absent). */
   deactivate(signal?: AbortSignal): Promise<void>;
 }
@@ -435,16 +439,27 @@ export function createRolloutEngine(deps: RolloutEngineDeps): RolloutEngine {
     },
 
     poke(id) {
-      const driver = drivers.get(id);
-      if (driver !== undefined) {
-        driver.wake();
-        return;
+      void store
+        .getRollout(id)
+        .then((r) => {
+          const driver = drivers.get(id);
+          if (r === undefined) return;
+          if (driver !== undefined) {
+            // Aborted or rolled back elsewhere: its in-flight calls end now, as they would here.
+            if (r.state !== 'running') driver.calls.abort();
+            driver.wake();
+            return;
+          }
+          if (r.state === 'running') launch(id);
+        })
+        .catch((error: unknown) => logger.warn({ rollout: id, err: error }, 'rollout not re-read'));
+    },
+
+    async adoptRunning() {
+      if (!active) return;
+      for (const r of await store.activeRollouts()) {
+        if (r.state === 'running' && !drivers.has(r.id)) launch(r.id);
       }
-      void store.getRollout(id).then((r) => {
-        if (r === undefined) return;
-        if (FINAL_STATES.has(r.state)) return;
-        if (r.state === 'running') launch(id);
-      });
     },
 
     async deactivate(signal) {

@@ -22,6 +22,11 @@ export interface RolloutsRouteOptions {
   readonly adminToken: string;
   readonly store: Pick<WatchStore, 'getRollout' | 'listRollouts'>;
   readonly engine: Pick<RolloutEngine, 'act'>;
+  /**
+   * A rollout was changed or created by an action here: tell the replica that drives it. A
+   * failure to tell is not the action's: the leader's next tick adopts it anyway.
+   */
+  readonly onChanged?: (id: string) => Promise<void>;
 }
 
 interface ListQuery {
@@ -85,6 +90,11 @@ export const rolloutsRoute: FastifyPluginAsync<RolloutsRouteOptions> = async (ap
         result.rollout === undefined ? {} : { details: { state: result.rollout.state } },
       );
     }
+    const changed = [
+      result.rollout.id,
+      ...(result.created === undefined ? [] : [result.created.id]),
+    ];
+    await Promise.all(changed.map((id) => options.onChanged?.(id).catch(() => undefined)));
     return result.created === undefined
       ? result.rollout
       : { ...result.rollout, rollback: result.created };

@@ -43,8 +43,10 @@ export interface WatcherHealth {
 
 export interface Watcher {
   readonly targets: readonly WatchTarget[];
-  /** Starts the loop: a tick now, then one per interval. */
+  /** Starts the loop: a tick now, then one per interval (each only when `mayTick` allows). */
   start(): void;
+  /** The loop's next tick now instead of at its time (after taking the lead). */
+  nudge(): void;
   /** Runs one tick now, or joins the tick already running (ticks never overlap). */
   tick(): Promise<TickReport>;
   /** Immediate check of one runtime's reference(s); `[]` when the runtime is not watched. */
@@ -70,6 +72,8 @@ export interface WatcherDeps {
   >;
   logger: Logger;
   metrics: Metrics;
+  /** Asked before each of the loop's ticks: only the leader ticks. Default: always. */
+  mayTick?: () => Promise<boolean>;
   /** Fraction of the interval added or removed at random. Default 0.1. */
   jitter?: number;
   random?: () => number;
@@ -89,6 +93,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const jitter = deps.jitter ?? 0.1;
+  const mayTick = deps.mayTick ?? (async () => true);
   const targets = Object.freeze([...config.targets]);
   const limit = createLimiter(config.concurrency);
   const slots = new Map<string, Slot>();
@@ -232,7 +237,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     while (!stopped) {
       const started = now();
       try {
-        await tick();
+        if (await mayTick()) await tick();
       } catch (error) {
         // Checks never throw; this is a bug or a state-store failure: keep the loop alive.
         logger.error({ err: error }, 'tick crashed');
@@ -253,6 +258,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       if (loop !== undefined || stopped) return;
       startedAt = now();
       loop = runLoop();
+    },
+    nudge() {
+      if (timer !== undefined) clearTimeout(timer);
+      wake?.();
     },
     tick,
     async checkNow(runtime) {

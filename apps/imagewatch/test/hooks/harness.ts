@@ -109,6 +109,7 @@ async function setupFn(
   closers.push(() => adminClient.close());
   closers.push(() => built.drain(AbortSignal.timeout(100)));
   closers.push(() => built.http.close());
+  await built.open();
   await built.rollouts.activate();
   // Seed: the first tick records both digests (the fake admin-api reports no local images).
   await built.watcher.tick();

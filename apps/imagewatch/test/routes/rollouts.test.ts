@@ -57,6 +57,7 @@ beforeEach(async () => {
     metrics: createMetrics({ defaultMetrics: false }),
     rolloutBackoffMs: 10,
   });
+  await app.open();
   await app.rollouts.activate();
   closers.push(async () => {
     await app.drain(AbortSignal.timeout(100));

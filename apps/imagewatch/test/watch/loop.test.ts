@@ -143,7 +143,7 @@ describe('imagewatch against the fake registry', () => {
 
     await writeFile(join(dir, 'state.json'), '{"version":1,"images":');
     const third = await start();
-    expect(third.service.app.stateLoad.kind).toBe('recovered');
+    expect(third.service.app.stateLoad?.kind).toBe('recovered');
     const reseeded = await third.service.app.watcher.tick();
     expect(reseeded.results.map((r) => r.outcome)).toEqual(['seeded', 'seeded']);
     expect((await readdir(dir)).some((name) => name.startsWith('state.json.corrupt-'))).toBe(true);
