@@ -5,6 +5,10 @@
 //
 // Setting both NAME and NAME_FILE is a configuration error (exit 2, like the services' own
 // configuration errors): which one wins would be a guess. Values are never printed.
+//
+// IMAGE_WATCH_DATABASE_URL may come from an empty file (compose mounts /dev/null when no
+// database is configured): then it stays unset and imagewatch uses its state file. A service
+// that must not run without one lists it in MOLECULE_REQUIRED_SECRETS (comma-separated).
 import { readFileSync } from 'node:fs';
 
 const SECRET_VARIABLES = [
@@ -13,7 +17,16 @@ const SECRET_VARIABLES = [
   'GHCR_TOKEN',
   'IMAGE_WATCH_HOOK_TOKEN',
   'IMAGE_WATCH_GITHUB_SECRET',
+  'IMAGE_WATCH_DATABASE_URL',
 ];
+/** An empty file leaves these unset instead of failing. */
+const EMPTY_MEANS_UNSET = new Set(['IMAGE_WATCH_DATABASE_URL']);
+const REQUIRED = new Set(
+  (process.env.MOLECULE_REQUIRED_SECRETS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== ''),
+);
 
 function fail(message) {
   process.stderr.write(`configuration error: ${message}\n`);
@@ -34,6 +47,13 @@ for (const name of SECRET_VARIABLES) {
       `${name}_FILE=${file} cannot be read (${error.code ?? error.message}); the service runs as uid ${process.getuid?.()}`,
     );
   }
+  if (value === '' && EMPTY_MEANS_UNSET.has(name) && !REQUIRED.has(name)) continue;
   if (value === '') fail(`${name}_FILE=${file} is empty`);
   process.env[name] = value;
+}
+
+for (const name of REQUIRED) {
+  if ((process.env[name] ?? '') === '') {
+    fail(`${name} (or ${name}_FILE) is required by this service (MOLECULE_REQUIRED_SECRETS)`);
+  }
 }
