@@ -4,8 +4,9 @@
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
 # Debian packages the integration tests and the demo start for real (see shared REAL-PARTS).
-DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl postgresql-15)
-REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl initdb postgres)
+# docker-compose (1.29) runs compose.yaml for real in scripts/ship/check-compose-up.sh.
+DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl postgresql-15 docker-compose)
+REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl initdb postgres docker-compose)
 # Debian keeps the PostgreSQL server binaries (initdb, postgres) off PATH.
 POSTGRES_BIN_DIR=/usr/lib/postgresql/15/bin
 
@@ -44,7 +45,7 @@ ensure_debian_packages() {
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     local had_postgres=0
     [ -x "$POSTGRES_BIN_DIR/postgres" ] && had_postgres=1
-    log "installing Debian packages for the real registry, engine and PostgreSQL: ${DEBIAN_PACKAGES[*]}"
+    log "installing Debian packages for the real registry, engine, compose and PostgreSQL: ${DEBIAN_PACKAGES[*]}"
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq "${DEBIAN_PACKAGES[@]}" >/dev/null
     # The package may create and start a system cluster on port 5432; the tests start private

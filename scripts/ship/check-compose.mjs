@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Validates compose.yaml: `docker compose config` when the compose plugin is installed,
-// and always a parse plus the deployment rules this project keeps:
+// Validates compose.yaml: `config` with every compose implementation installed (the docker
+// compose plugin, Debian's docker-compose 1.29), and always a parse plus the deployment
+// rules this project keeps:
 //   - the Docker socket is mounted into admin-api only, reached through `group_add`;
 //   - imagewatch keeps its state on a named volume;
 //   - the admin token is a compose secret (MOLECULE_ADMIN_TOKEN_FILE), never an env value;
@@ -48,10 +49,41 @@ async function loadYaml(text) {
   throw new Error('no YAML parser available (npm yaml or python3-yaml)');
 }
 
-function composePluginConfig() {
-  const version = spawnSync('docker', ['compose', 'version', '--short'], { encoding: 'utf8' });
-  if (version.status !== 0) {
-    ok('docker compose plugin not installed: structural checks only');
+/**
+ * The compose implementations this machine has, newest first: the `docker compose` plugin
+ * (v2), then Debian's `docker-compose` 1.29 (v1). v1 predates the top-level `name:` key, so
+ * it gets a copy without it and the same name as its project name (`-p`); nothing else in
+ * the file needs changing for it.
+ */
+function composeCommands() {
+  const found = [];
+  const v2 = spawnSync('docker', ['compose', 'version', '--short'], { encoding: 'utf8' });
+  if (v2.status === 0)
+    found.push({
+      label: `docker compose ${v2.stdout.trim()}`,
+      argv: ['docker', 'compose'],
+      v1: false,
+    });
+  const v1 = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
+  if (v1.status === 0)
+    found.push({ label: `docker-compose ${v1.stdout.trim()}`, argv: ['docker-compose'], v1: true });
+  return found;
+}
+
+/** `name:` removed for compose v1; returns the file to pass and the project name. */
+function composeFileFor(command, file, dir, compose) {
+  if (!command.v1) return { file, project: compose.name };
+  const copy = join(dir, 'compose.v1.yaml');
+  writeFileSync(copy, readFileSync(file, 'utf8').replace(/^name:.*\n/m, ''));
+  return { file: copy, project: compose.name };
+}
+
+function composeConfig(compose) {
+  const commands = composeCommands();
+  if (commands.length === 0) {
+    ok(
+      'no compose implementation installed (docker compose plugin, docker-compose): structural checks only',
+    );
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'compose-check-'));
@@ -59,18 +91,35 @@ function composePluginConfig() {
     const secret = join(dir, 'token');
     writeFileSync(secret, 'not-a-real-token\n', { mode: 0o600 });
     const env = { ...process.env, DOCKER_GID: '999', MOLECULE_ADMIN_TOKEN_SECRET_FILE: secret };
-    const run = (extraEnv) =>
-      spawnSync('docker', ['compose', '-f', file, 'config', '--quiet'], {
-        env: extraEnv,
-        encoding: 'utf8',
-      });
-    const good = run(env);
-    if (good.status !== 0) problems.push(`docker compose config: ${good.stderr.trim()}`);
-    else ok(`docker compose ${version.stdout.trim()} config accepts ${file}`);
-    const { DOCKER_GID: _unset, ...withoutGid } = env;
-    if (run(withoutGid).status === 0)
-      problems.push('docker compose config passes without DOCKER_GID');
-    else ok('docker compose config refuses to run without DOCKER_GID');
+    for (const command of commands) {
+      const target = composeFileFor(command, file, dir, compose);
+      const run = (extraEnv) =>
+        spawnSync(
+          command.argv[0],
+          [
+            ...command.argv.slice(1),
+            '-p',
+            target.project,
+            '-f',
+            target.file,
+            '--project-directory',
+            root,
+            'config',
+            '--quiet',
+          ],
+          { env: extraEnv, encoding: 'utf8' },
+        );
+      const good = run(env);
+      if (good.status !== 0) problems.push(`${command.label} config: ${good.stderr.trim()}`);
+      else
+        ok(
+          `${command.label} config accepts ${file}${command.v1 ? ' (without the top-level name:, as -p)' : ''}`,
+        );
+      const { DOCKER_GID: _unset, ...withoutGid } = env;
+      if (run(withoutGid).status === 0)
+        problems.push(`${command.label} config passes without DOCKER_GID`);
+      else ok(`${command.label} config refuses to run without DOCKER_GID`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -110,7 +159,10 @@ const secretNames = (service) =>
 const text = readFileSync(file, 'utf8');
 const { value: compose, parser } = await loadYaml(text);
 ok(`${file} parses (${parser})`);
-composePluginConfig();
+if (typeof compose?.name !== 'string' || compose.name === '') {
+  problems.push('compose.yaml has no top-level name: (the project name every volume is named by)');
+}
+composeConfig(compose);
 
 const services = compose?.services ?? {};
 for (const name of ['admin-api', 'imagewatch']) {

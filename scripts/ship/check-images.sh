@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the service images on a real Docker engine, privately:
-#   1. starts its own dockerd (private socket and data root, vfs, no bridge, no iptables),
+#   1. starts its own dockerd (private socket and data root, overlay2 or vfs, no bridge,
+#      no iptables; see ship_dockerd_start in lib.sh),
 #   2. makes the local Node.js base image (docker/make-base-image.sh) and imports it,
 #   3. stages both apps (build + pnpm deploy --prod) and builds their images (`prebuilt`),
 #   4. runs each container (network none), waits until its HEALTHCHECK reports healthy,
@@ -11,11 +12,24 @@
 #   scripts/ship/check-images.sh             (root; dockerd, docker from docker.io)
 #   SHIP_NODE_VERSION=26 scripts/ship/check-images.sh
 #   SHIP_KEEP=1 ...                          keep the engine's directory for a look afterwards
+#   scripts/ship/check-images.sh --hand-over FILE
+#       on success, leave the engine running with the base and both images (molecule/<app>:check)
+#       and write FILE (shell assignments: SHIP_ENGINE_DIR, DOCKER_HOST, SHIP_BASE_IMAGE,
+#       SHIP_IMAGE_TAG, SHIP_REVISION); whoever passed FILE stops the engine
+#       (ship_dockerd_stop "$SHIP_ENGINE_DIR"). check-publish.sh does this. On failure the
+#       engine is stopped as usual and FILE is not written.
 #
 # Outside CI a missing engine or non-root user skips (exit 0); with CI=true it fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/ship/lib.sh
+
+hand_over=""
+case "${1:-}" in
+  "") ;;
+  --hand-over) hand_over="${2:?--hand-over needs a file}" ;;
+  *) ship_die "usage: scripts/ship/check-images.sh [--hand-over FILE]" ;;
+esac
 
 readonly STOP_LIMIT_MS=10000
 readonly HEALTHY_TIMEOUT_S=90
@@ -32,30 +46,21 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 total_start="$(ship_now_ms)"
 work="$(mktemp -d /tmp/shipck-XXXXXX)" # short: unix socket paths must stay under ~100 chars
-sock="$work/docker.sock"
-export DOCKER_HOST="unix://$sock"
+sock="$work/docker.sock" # ship_dockerd_start exports DOCKER_HOST=unix://$sock
 export DOCKER_CONFIG="$work/cli" # the docker client's config stays private too
 # The classic builder: it needs no buildx plugin and no BuildKit frontend image (nothing can
 # be pulled here). The Dockerfiles keep to what it understands.
 export DOCKER_BUILDKIT=0
-mkdir -p "$work/data" "$work/exec" "$work/cli" "$work/secrets"
-echo '{}' >"$work/daemon.json"
+mkdir -p "$work/cli" "$work/secrets"
 
 containers=()
+handed_over=0
 cleanup() {
-  local status=$? c pid mount
+  local status=$? c
   set +e
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
-  if [ -f "$work/docker.pid" ]; then
-    pid="$(cat "$work/docker.pid")"
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  # The engine's own containerd outlives a killed dockerd.
-  [ -f "$work/exec/containerd/containerd.pid" ] && kill -KILL "$(cat "$work/exec/containerd/containerd.pid")" 2>/dev/null
-  awk -v d="$work" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r mount; do umount -l "$mount" 2>/dev/null; done
+  [ "$handed_over" = 1 ] && exit "$status"
+  ship_dockerd_stop "$work"
   if [ "${SHIP_KEEP:-}" = 1 ]; then
     ship_log "kept $work (SHIP_KEEP=1)"
   else
@@ -68,17 +73,8 @@ trap 'exit 130' INT TERM
 
 # --- 1. a private engine -----------------------------------------------------------------
 step="$(ship_now_ms)"
-dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-  --host "$DOCKER_HOST" --data-root "$work/data" --exec-root "$work/exec" \
-  --pidfile "$work/docker.pid" --config-file "$work/daemon.json" \
-  >"$work/dockerd.log" 2>&1 &
-for _ in $(seq 1 600); do
-  docker version >/dev/null 2>&1 && break
-  kill -0 $! 2>/dev/null || { tail -n 20 "$work/dockerd.log" >&2; ship_die "dockerd exited at start"; }
-  sleep 0.1
-done
-docker version >/dev/null 2>&1 || { tail -n 20 "$work/dockerd.log" >&2; ship_die "dockerd did not answer within 60 s"; }
-ship_ok "private dockerd $(docker version -f '{{.Server.Version}}') on $sock ($(( ($(ship_now_ms) - step) / 1000 ))s)"
+ship_dockerd_start "$work"
+ship_ok "private dockerd $(docker version -f '{{.Server.Version}}') on $sock, storage $(docker info -f '{{.Driver}}') ($(( ($(ship_now_ms) - step) / 1000 ))s)"
 
 # --- 2. the base image ------------------------------------------------------------------
 step="$(ship_now_ms)"
@@ -94,27 +90,13 @@ ship_ok "base image $base runs node $node_version as user node ($(( ($(ship_now_
 
 # --- 3. stage and build -----------------------------------------------------------------
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-build_image() {
-  local app="$1" version log
-  version="$(node -p "require('./apps/$app/package.json').version")"
-  log="$work/build-$app.log"
-  if ! docker build -f "apps/$app/Dockerfile" --target prebuilt \
-    --build-arg "BASE_IMAGE=$base" \
-    --build-arg "VERSION=$version" \
-    --build-arg "REVISION=$revision" \
-    --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    -t "molecule/$app:check" . >"$log" 2>&1; then
-    tail -n 25 "$log" >&2
-    ship_die "docker build of $app failed"
-  fi
-}
 step="$(ship_now_ms)"
 scripts/ship/stage-app.sh admin-api | sed 's/^/  /'
 scripts/ship/stage-app.sh imagewatch --no-build | sed 's/^/  /'
 ship_ok "staged both apps ($(( ($(ship_now_ms) - step) / 1000 ))s)"
 for app in admin-api imagewatch; do
   step="$(ship_now_ms)"
-  build_image "$app"
+  ship_build_image "$app" "$base" "molecule/$app:check" "$revision" "$work/build-$app.log"
   size="$(docker image inspect -f '{{.Size}}' "molecule/$app:check")"
   ship_ok "built molecule/$app:check, $(( size / 1000000 )) MB ($(( ($(ship_now_ms) - step) / 1000 ))s)"
 done
@@ -125,26 +107,6 @@ in_container() {
   local container="$1"
   shift
   docker exec "$container" node -e "$@"
-}
-
-wait_healthy() {
-  local container="$1" state health start
-  start="$(ship_now_ms)"
-  while :; do
-    state="$(docker inspect -f '{{.State.Status}}' "$container")"
-    health="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$container")"
-    [ "$health" = healthy ] && break
-    if [ "$state" != running ] || [ "$health" = none ] || [ "$health" = unhealthy ]; then
-      docker logs --tail 20 "$container" >&2 || true
-      ship_die "$container: state $state, health $health"
-    fi
-    if [ $(( ($(ship_now_ms) - start) / 1000 )) -ge "$HEALTHY_TIMEOUT_S" ]; then
-      docker logs --tail 20 "$container" >&2 || true
-      ship_die "$container: not healthy within ${HEALTHY_TIMEOUT_S}s (health: $health)"
-    fi
-    sleep 0.5
-  done
-  ship_ok "$container healthy after $(( ($(ship_now_ms) - start) / 1000 ))s (HEALTHCHECK: node healthcheck.mjs)"
 }
 
 check_common() {
@@ -204,8 +166,11 @@ docker run -d --name ship-admin-api --network none \
   -e MOLECULE_ADMIN_TOKEN_FILE=/run/secrets/admin_token \
   -e "MOLECULE_IMAGE_REGISTRY=$REGISTRY_PREFIX" \
   molecule/admin-api:check >/dev/null
-wait_healthy ship-admin-api
-check_common admin-api ship-admin-api pino-pretty
+ship_wait_healthy ship-admin-api "$HEALTHY_TIMEOUT_S"
+# The other service's own dependencies stay out: imagewatch's PostgreSQL client here,
+# admin-api's Docker client there. (pino-pretty is in both: service-kit's logger loads it
+# when stdout is a terminal.)
+check_common admin-api ship-admin-api pg
 # The engine through the mounted socket as uid 1000 with the socket's group, and the
 # token from the secret file: 401 with a wrong token, 200 with the right one.
 in_container ship-admin-api '
@@ -244,7 +209,7 @@ docker run -d --name ship-imagewatch --network none \
   -e IMAGE_WATCH_INTERVAL=1h \
   -e "MOLECULE_IMAGE_REGISTRY=$REGISTRY_PREFIX" \
   molecule/imagewatch:check >/dev/null
-wait_healthy ship-imagewatch
+ship_wait_healthy ship-imagewatch "$HEALTHY_TIMEOUT_S"
 check_common imagewatch ship-imagewatch dockerode
 in_container ship-imagewatch '
   const fs = require("node:fs");
@@ -256,3 +221,16 @@ stop_check ship-imagewatch
 ship_ok "imagewatch container checks ($(( ($(ship_now_ms) - step) / 1000 ))s)"
 
 ship_ok "check-images passed in $(( ($(ship_now_ms) - total_start) / 1000 ))s"
+
+if [ -n "$hand_over" ]; then
+  # The containers go (cleanup), the engine, the base and the images stay for the caller.
+  {
+    printf 'SHIP_ENGINE_DIR=%q\n' "$work"
+    printf 'DOCKER_HOST=%q\n' "$DOCKER_HOST"
+    printf 'SHIP_BASE_IMAGE=%q\n' "$base"
+    printf 'SHIP_IMAGE_TAG=check\n'
+    printf 'SHIP_REVISION=%q\n' "$revision"
+  } >"$hand_over"
+  handed_over=1
+  ship_log "engine handed over: $DOCKER_HOST, images molecule/{admin-api,imagewatch}:check ($hand_over)"
+fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// What `pnpm pack` would publish, checked for every publishable package: the tarball holds
+// What `pnpm pack` would publish, checked for every publishable package (every workspace
+// package without `private: true`, which is what changesets publishes): the tarball holds
 // only dist/, package.json, README.md, LICENSE and CHANGELOG.md; every entry point the
 // manifest names (exports, main, types, bin) is in it; and its package.json has no
 // `workspace:` or `catalog:` specifier left (pnpm rewrites them on pack and publish).
@@ -11,16 +12,35 @@
 // Exit 1 on any problem, with one line per problem.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const PUBLISHABLE = [
-  { name: '@molecule/registry', dir: 'packages/registry' },
-  { name: '@molecule/registry-client', dir: 'packages/registry-client' },
-  { name: '@molecule/admin-api', dir: 'apps/admin-api' },
-  { name: '@molecule/imagewatch', dir: 'apps/imagewatch' },
-];
+const ROOT = resolve(import.meta.dirname, '../..');
+// The workspace's package folders (pnpm-workspace.yaml: packages/*, apps/*).
+const WORKSPACE_DIRS = ['packages', 'apps'];
+
+/**
+ * Every package changesets would publish: each workspace package without `private: true`.
+ * Read from the workspace, not listed here, so a new public package is checked from its
+ * first commit.
+ */
+export function publishablePackages(root = ROOT) {
+  return WORKSPACE_DIRS.flatMap((parent) =>
+    readdirSync(join(root, parent), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `${parent}/${entry.name}`)
+      .filter((dir) => existsSync(join(root, dir, 'package.json'))),
+  )
+    .map((dir) => ({
+      dir,
+      manifest: JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')),
+    }))
+    .filter(({ manifest }) => manifest.private !== true)
+    .map(({ dir, manifest }) => ({ name: manifest.name, version: manifest.version, dir }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
 
 const ALLOWED = [/^dist\//, /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/];
 const DEPENDENCY_FIELDS = [
@@ -29,6 +49,8 @@ const DEPENDENCY_FIELDS = [
   'peerDependencies',
   'optionalDependencies',
 ];
+// Type declarations and their maps, whatever entry they belong to.
+const DECLARATION = /\.d\.[mc]?ts(\.map)?$/;
 // In-repo only: resolves to src/ for vitest and tsc, which is not published.
 const SOURCE_CONDITION = '@molecule/source';
 
@@ -87,6 +109,22 @@ export function checkPackedPackage(name, files, manifest) {
   for (const { path, via } of entries) {
     if (!present.has(normalise(path)))
       problems.push(`${name}: ${via} → ${path} is not in the tarball`);
+  }
+  // dist/ is published whole, and a published version can never be replaced: a file there
+  // that no entry point explains (a copy left by a benchmark, an old build's output) would
+  // ship for good. The shared tsup config bundles (no chunks), so dist holds the entry
+  // points, their source maps and type declarations, nothing else.
+  const entryFiles = new Set(entries.map(({ path }) => normalise(path)));
+  for (const file of files.filter((f) => f.startsWith('dist/'))) {
+    const explained =
+      entryFiles.has(file) ||
+      (file.endsWith('.map') && entryFiles.has(file.slice(0, -'.map'.length))) ||
+      DECLARATION.test(file);
+    if (!explained) {
+      problems.push(
+        `${name}: ${file} is no entry point, source map or declaration (left over in dist/?)`,
+      );
+    }
   }
 
   for (const field of DEPENDENCY_FIELDS) {
@@ -152,8 +190,17 @@ function selfTest() {
   );
   assert.equal(
     checkPackedPackage('@x/app', ['package.json', 'dist/cli.js'], app).problems.length,
-    1,
+    2,
+    'a missing bin target, and a dist file no entry point explains',
   );
+  const stray = checkPackedPackage(
+    '@x/app',
+    ['dist/main.js', 'dist/main.js.map', 'dist/main-before.js', 'package.json'],
+    app,
+  );
+  assert.deepEqual(stray.problems, [
+    '@x/app: dist/main-before.js is no entry point, source map or declaration (left over in dist/?)',
+  ]);
   assert.equal(
     checkPackedPackage('@x/app', ['dist/main.js', 'package.json'], { ...app, private: true })
       .problems.length,
@@ -173,9 +220,10 @@ function main(argv) {
   console.log('[ship] ok    pack-check self-test');
   if (argv.includes('--self-test')) return 0;
 
-  const root = resolve(import.meta.dirname, '../..');
+  const root = ROOT;
+  const publishable = publishablePackages(root);
   if (!argv.includes('--no-build')) {
-    const filters = PUBLISHABLE.map((p) => `--filter=${p.name}`);
+    const filters = publishable.map((p) => `--filter=${p.name}`);
     execFileSync(
       'pnpm',
       ['exec', 'turbo', 'run', 'build', ...filters, '--output-logs=errors-only'],
@@ -189,7 +237,7 @@ function main(argv) {
   const out = mkdtempSync(join(tmpdir(), 'pack-check-'));
   let failed = 0;
   try {
-    for (const { name, dir } of PUBLISHABLE) {
+    for (const { name, dir } of publishable) {
       const dest = join(out, name.replace(/[@/]/g, '_'));
       execFileSync('pnpm', ['pack', '--pack-destination', dest], {
         cwd: join(root, dir),
@@ -221,9 +269,12 @@ function main(argv) {
     return 1;
   }
   console.log(
-    `[ship] ok    pack-check: ${PUBLISHABLE.length} packages publish only what they should`,
+    `[ship] ok    pack-check: ${publishable.length} packages publish only what they should`,
   );
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// Run as a script; imported (check-publish.sh reads publishablePackages), do nothing.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = main(process.argv.slice(2));
+}
