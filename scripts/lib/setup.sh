@@ -4,9 +4,10 @@
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
 # Debian packages the integration tests and the demo start for real (see shared REAL-PARTS).
-# docker-compose (1.29) runs compose.yaml for real in scripts/ship/check-compose-up.sh.
-DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl postgresql-15 docker-compose)
-REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl initdb postgres docker-compose)
+# docker-compose (1.29) runs compose.yaml for real in scripts/ship/check-compose-up.sh;
+# pgbouncer proves the leader refuses a transaction-mode pooler (imagewatch leadership tests).
+DEBIAN_PACKAGES=(docker-registry docker.io busybox-static apache2-utils skopeo openssl postgresql-15 docker-compose pgbouncer)
+REQUIRED_BINARIES=(docker-registry dockerd docker busybox htpasswd skopeo openssl initdb postgres docker-compose pgbouncer)
 # Debian keeps the PostgreSQL server binaries (initdb, postgres) off PATH.
 POSTGRES_BIN_DIR=/usr/lib/postgresql/15/bin
 

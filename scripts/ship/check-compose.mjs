@@ -6,6 +6,8 @@
 //   - imagewatch keeps its state on a named volume;
 //   - the admin token is a compose secret (MOLECULE_ADMIN_TOKEN_FILE), never an env value;
 //   - both services follow MOLECULE_IMAGE_REGISTRY; no service is privileged or root;
+//   - profile fleet: PostgreSQL's password is a secret file, every imagewatch replica reads
+//     the same database URL secret, and a replica beyond the first refuses to start without it;
 //   - every variable the file sets is documented in docs/deploy.md.
 //
 //   node scripts/ship/check-compose.mjs [compose.yaml]
@@ -115,6 +117,10 @@ function composeConfig(compose) {
         ok(
           `${command.label} config accepts ${file}${command.v1 ? ' (without the top-level name:, as -p)' : ''}`,
         );
+      const fleet = run({ ...env, COMPOSE_PROFILES: 'fleet' });
+      if (fleet.status !== 0)
+        problems.push(`${command.label} config (profile fleet): ${fleet.stderr.trim()}`);
+      else ok(`${command.label} config accepts the fleet profile`);
       const { DOCKER_GID: _unset, ...withoutGid } = env;
       if (run(withoutGid).status === 0)
         problems.push(`${command.label} config passes without DOCKER_GID`);
@@ -171,6 +177,8 @@ for (const name of ['admin-api', 'imagewatch']) {
 const adminApi = services['admin-api'] ?? {};
 const imagewatch = services.imagewatch ?? {};
 
+/** Our images (admin-api, imagewatch and its replicas); the others (PostgreSQL) are third party. */
+const ours = (service) => /MOLECULE_SERVICES_IMAGE_PREFIX/.test(String(service.image ?? ''));
 for (const [name, service] of Object.entries(services)) {
   const socket = mounts(service).some((m) => /docker\.sock/.test(`${m.source} ${m.target}`));
   if (socket && name !== 'admin-api') problems.push(`${name} mounts the Docker socket`);
@@ -179,6 +187,11 @@ for (const [name, service] of Object.entries(services)) {
     problems.push(`${name} runs as root`);
   }
   const env = asEnv(service.environment);
+  if (!ours(service)) {
+    if ('POSTGRES_PASSWORD' in env)
+      problems.push(`${name} sets POSTGRES_PASSWORD: use a secret file`);
+    continue;
+  }
   if ('MOLECULE_ADMIN_TOKEN' in env) {
     problems.push(`${name} sets MOLECULE_ADMIN_TOKEN in its environment: use the secret`);
   }
@@ -213,6 +226,41 @@ if (!stateFile.startsWith('/var/lib/imagewatch/')) {
 if (!/admin-api/.test(String(asEnv(imagewatch.environment).MOLECULE_ADMIN_API_URL ?? ''))) {
   problems.push('imagewatch does not talk to the admin-api service');
 }
+
+// Profile fleet: the database as a secret file, shared by every imagewatch replica.
+const postgres = services.postgres;
+if (postgres) {
+  const password = String(asEnv(postgres.environment).POSTGRES_PASSWORD_FILE ?? '');
+  if (
+    !password.startsWith('/run/secrets/') ||
+    !secretNames(postgres).includes(password.slice(13))
+  ) {
+    problems.push(
+      'postgres: POSTGRES_PASSWORD_FILE must name one of its secrets under /run/secrets',
+    );
+  }
+}
+const replicas = Object.entries(services).filter(([, service]) =>
+  /\/imagewatch:/.test(String(service.image ?? '')),
+);
+for (const [name, service] of replicas) {
+  const env = asEnv(service.environment);
+  const url = String(env.IMAGE_WATCH_DATABASE_URL_FILE ?? '');
+  if ('IMAGE_WATCH_DATABASE_URL' in env) {
+    problems.push(`${name} sets IMAGE_WATCH_DATABASE_URL (it holds a password): use the secret`);
+  }
+  if (!url.startsWith('/run/secrets/') || !secretNames(service).includes(url.slice(13))) {
+    problems.push(`${name}: IMAGE_WATCH_DATABASE_URL_FILE must name one of its secrets`);
+  }
+  const required = String(env.MOLECULE_REQUIRED_SECRETS ?? '').split(',');
+  if (name !== 'imagewatch' && !required.includes('IMAGE_WATCH_DATABASE_URL')) {
+    problems.push(
+      `${name}: a second replica must refuse to start without the database (MOLECULE_REQUIRED_SECRETS)`,
+    );
+  }
+}
+if (replicas.length > 1)
+  ok(`profile fleet: ${replicas.length} imagewatch replicas share one database secret`);
 
 // Every variable compose sets or interpolates is documented for operators.
 const docs = readFileSync(join(root, 'docs/deploy.md'), 'utf8');
