@@ -83,4 +83,49 @@ describe('admin-api bin', () => {
     expect(proc.out()).not.toContain('very-secret-admin-token');
     for (const l of proc.out().trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
   }, 30_000);
+
+  it('SIGTERM during a refresh longer than 10 s: the refresh finishes and is answered, a keep-alive client is closed, exit 0 inside ADMIN_API_SHUTDOWN_GRACE', async () => {
+    engine = await startFakeEngine();
+    const token = 'long-refresh-admin-token';
+    const proc = run({
+      MOLECULE_ADMIN_TOKEN: token,
+      ADMIN_API_PORT: '0',
+      ADMIN_API_SHUTDOWN_GRACE: '20s',
+      MOLECULE_IMAGE_REGISTRY: 'registry.example.test/acme',
+      DOCKER_HOST: `unix://${engine.socketPath}`,
+    });
+    engine.pulls.set('registry.example.test/acme/workspace-template-codex:latest', {
+      delayMs: 12_000,
+    });
+    const until = Date.now() + 15_000;
+    while (!proc.out().includes('Server listening') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const line =
+      proc
+        .out()
+        .split('\n')
+        .find((l) => l.includes('Server listening')) ?? '';
+    const port = Number(/:(\d+)/.exec(JSON.parse(line).msg)?.[1]);
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { authorization: `Bearer ${token}` };
+    // An idle keep-alive connection, as a client pool leaves one, and the long refresh.
+    expect((await fetch(`${base}/healthz`, { headers: { connection: 'keep-alive' } })).status).toBe(
+      200,
+    );
+    const refresh = fetch(`${base}/admin/workspace-images/refresh?runtime=codex&recreate=false`, {
+      method: 'POST',
+      headers: auth,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const signalled = Date.now();
+    proc.child.kill('SIGTERM');
+    const answer = await refresh;
+    expect(answer.status).toBe(200);
+    expect((await answer.json()).pulled).toEqual(['codex']);
+    expect(await proc.exited).toBe(0);
+    // The pull's 12 s, well past fastify's 10 s plugin timeout, and inside the 20 s grace.
+    expect(Date.now() - signalled).toBeLessThan(20_000);
+    expect(proc.out()).not.toContain('Plugin did not start in time');
+  }, 60_000);
 });
