@@ -42,6 +42,8 @@ describe.skipIf(Boolean(missing))(
     let publisher: ImagePublisher;
     let stack: Stack;
     let workDir: string;
+    /** Every log line of every service process of the run, restarts included. */
+    const serviceLines: string[] = [];
     const ref = (runtime: string) => `${publisher.prefix}/workspace-template-${runtime}:latest`;
     const imagewatchTokenRequests = () =>
       (distribution.tokenServer?.requests ?? []).filter(
@@ -77,6 +79,7 @@ describe.skipIf(Boolean(missing))(
         interval: `${INTERVAL_MS / 1000}s`,
         adminToken,
         recordConnections: true,
+        onLine: (line) => serviceLines.push(JSON.stringify(line)),
       });
       await stack.waitForSeeded(KNOWN_RUNTIMES.length);
     });
@@ -143,6 +146,34 @@ describe.skipIf(Boolean(missing))(
       expect(stack.refreshedRuntimes()).toEqual(['langgraph', 'codex']);
       log(
         'restart caused no second refresh; codex pushed while imagewatch was down was rolled out',
+      );
+    });
+
+    it('no log line of the run carries a secret, even one a client put in the URL', async () => {
+      // Clients that put secrets where they do not belong: in the query string.
+      await fetch(
+        `${stack.adminApiUrl}/admin/workspace-images?token=${adminToken}&password=${password}`,
+        { headers: { authorization: `Bearer ${adminToken}` } },
+      );
+      await fetch(
+        `${stack.adminApiUrl}/admin/workspace-images/refresh?runtime=codex&token=${adminToken}`,
+        {
+          method: 'POST',
+        },
+      );
+      await fetch(`${stack.imagewatchUrl}/healthz?token=${adminToken}&password=${password}`);
+      await fetch(`${stack.imagewatchUrl}/rollouts?access_token=${adminToken}`);
+      await sleep(300);
+      const redactedRequests = serviceLines.filter((line) => line.includes('[redacted]'));
+      // Three request lines (health probes log at debug, below this run's level).
+      expect(redactedRequests.length).toBeGreaterThanOrEqual(3);
+      expect(serviceLines.length).toBeGreaterThan(50);
+      for (const secret of [adminToken, password]) {
+        const leaking = serviceLines.filter((line) => line.includes(secret));
+        expect(leaking).toEqual([]);
+      }
+      log(
+        `${serviceLines.length} log lines of both services, none with the admin token or the registry password`,
       );
     });
   },
