@@ -17,6 +17,8 @@ export type LogLine = Record<string, unknown> & { msg?: string; level?: number }
 
 export interface ServiceProcess {
   readonly name: ServiceName;
+  /** The process id (for /proc sampling). */
+  readonly pid: number;
   readonly lines: readonly LogLine[];
   readonly exited: Promise<number | null>;
   waitForLine(
@@ -93,6 +95,7 @@ export function startService(name: ServiceName, options: StartServiceOptions): S
 
   return {
     name,
+    pid: child.pid ?? 0,
     lines,
     exited,
     waitForLine(predicate, timeoutMs, what) {
