@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RegistryError } from './errors.js';
+import type { RegistryError } from './errors.js';
+import { responseError } from './status-errors.js';
 import type { TransportResponse } from './transport.js';
 
 /**
@@ -42,13 +43,5 @@ export function digestMismatch(
   method: string,
   hint: string,
 ): RegistryError {
-  return new RegistryError({
-    code: 'DIGEST_MISMATCH',
-    method,
-    target: response.url.href,
-    host: response.url.host,
-    path: response.url.pathname,
-    status: response.status,
-    hint,
-  });
+  return responseError('DIGEST_MISMATCH', response, method, hint);
 }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { RegistryError, STATUS_TEXT } from './errors.js';
+import type { RegistryError } from './errors.js';
 import {
   MANIFEST_KIND,
   type ManifestMediaType,
   manifestMediaType,
   mediaTypeOf,
 } from './media-types.js';
+import { responseError } from './status-errors.js';
 import { headerValue, type TransportResponse } from './transport.js';
 
 /**
@@ -106,14 +107,5 @@ export function requireManifestBody(
 }
 
 function badManifest(response: TransportResponse, method: string, hint: string): RegistryError {
-  return new RegistryError({
-    code: 'BAD_RESPONSE',
-    method,
-    target: response.url.href,
-    host: response.url.host,
-    path: response.url.pathname,
-    status: response.status,
-    statusText: STATUS_TEXT[response.status],
-    hint,
-  });
+  return responseError('BAD_RESPONSE', response, method, hint);
 }

@@ -1,8 +1,8 @@
 import { verifyContentDigest } from './content-digest.js';
-import { RegistryError } from './errors.js';
 import { requireManifestBody, requireManifestType } from './manifest-acceptance.js';
 import type { ManifestMediaType } from './media-types.js';
 import { describeReference, type RepositoryScope, sendAuthorized } from './repository-request.js';
+import { responseError } from './status-errors.js';
 import { headerValue } from './transport.js';
 import type { ManifestContent } from './types.js';
 
@@ -36,15 +36,12 @@ export async function fetchManifest(
   });
   const mediaType = requireManifestType(response, 'GET', fetch.accept);
   if (response.body.length === 0) {
-    throw new RegistryError({
-      code: 'NO_DIGEST',
-      method: 'GET',
-      target: response.url.href,
-      host: response.url.host,
-      path: response.url.pathname,
-      status: response.status,
-      hint: 'an empty manifest body (and no Docker-Content-Digest on HEAD); check the registry',
-    });
+    throw responseError(
+      'NO_DIGEST',
+      response,
+      'GET',
+      'an empty manifest body (and no Docker-Content-Digest on HEAD); check the registry',
+    );
   }
   requireManifestBody(response, 'GET', mediaType);
   const header = headerValue(response.headers['docker-content-digest'])?.trim();

@@ -1,4 +1,4 @@
-import { RegistryError, STATUS_TEXT } from './errors.js';
+import { RegistryError, type RegistryErrorCode, STATUS_TEXT } from './errors.js';
 import type { TransportResponse } from './transport.js';
 import type { CredentialSource, RegistryCredential } from './types.js';
 
@@ -21,20 +21,38 @@ const SOURCE_LABEL: Readonly<Record<CredentialSource, string>> = {
   ecr: 'ECR GetAuthorizationToken',
 };
 
+/** Where a response came from, as every RegistryError about it names it. */
+function responseFields(response: TransportResponse, method: string) {
+  return {
+    method,
+    target: response.url.href,
+    host: response.url.host,
+    path: response.url.pathname,
+    status: response.status,
+    statusText: STATUS_TEXT[response.status],
+  };
+}
+
+/**
+ * A RegistryError about `response` (a success whose content is wrong: no digest, a bad
+ * manifest, a digest mismatch, an unusable token answer), naming its host, path and status.
+ */
+export function responseError(
+  code: RegistryErrorCode,
+  response: TransportResponse,
+  method: string,
+  hint: string,
+): RegistryError {
+  return new RegistryError({ ...responseFields(response, method), code, hint });
+}
+
 /** The typed error for a response that is not a success. */
 export function errorForResponse(
   response: TransportResponse,
   context: ResponseContext,
 ): RegistryError {
   const { status } = response;
-  const base = {
-    method: context.method,
-    target: response.url.href,
-    host: response.url.host,
-    path: response.url.pathname,
-    status,
-    statusText: STATUS_TEXT[status],
-  };
+  const base = responseFields(response, context.method);
   if (status === 401 || status === 403) {
     return new RegistryError({ ...base, code: 'UNAUTHORIZED', hint: unauthorizedHint(context) });
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RegistryError } from './errors.js';
 import type { HttpPolicy } from './http-policy.js';
-import { errorForResponse } from './status-errors.js';
+import { errorForResponse, responseError } from './status-errors.js';
 import type { CachedToken } from './token-cache.js';
 import type { Transport, TransportResponse } from './transport.js';
 import type { RegistryCredential } from './types.js';
@@ -151,16 +151,7 @@ function parseTokenBody(
   method: string,
   request: TokenRequest,
 ): CachedToken {
-  const bad = (hint: string) =>
-    new RegistryError({
-      code: 'BAD_RESPONSE',
-      method,
-      target: response.url.href,
-      host: response.url.host,
-      path: response.url.pathname,
-      status: response.status,
-      hint,
-    });
+  const bad = (hint: string) => responseError('BAD_RESPONSE', response, method, hint);
   let json: unknown;
   try {
     json = JSON.parse(response.body.toString('utf8'));
