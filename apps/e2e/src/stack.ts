@@ -19,6 +19,11 @@ export interface StackOptions {
   /** Record every outbound connection of both services (the e2e suite's step 4). */
   readonly recordConnections?: boolean;
   readonly onLine?: (line: LogLine, service: ServiceName) => void;
+  /**
+   * More environment for both services (e.g. the signed-image gate's variables), after the
+   * shared registry variables and before each service's own (host, port, socket, state file).
+   */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface Stack {
@@ -80,6 +85,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...common,
       env: {
         ...registryEnv,
+        ...options.extraEnv,
         ADMIN_API_HOST: '127.0.0.1',
         ADMIN_API_PORT: String(adminPort),
         DOCKER_HOST: `unix://${engineProxy.address}`,
@@ -98,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         args: ['run'],
         env: {
           ...registryEnv,
+          ...options.extraEnv,
           IMAGE_WATCH_INTERVAL: options.interval,
           IMAGE_AUTO_REFRESH: 'true',
           MOLECULE_ADMIN_API_URL: adminProxy.address,
