@@ -1,5 +1,6 @@
 import { ImageReferenceError, parseImageReference } from '@molecule/registry';
 import { isRegistryError, type RegistryClient } from '@molecule/registry-client';
+import type { ReferrersSupport } from './referrers-support.js';
 import type { SignatureSource } from './signature-source.js';
 
 /**
@@ -18,8 +19,11 @@ import type { SignatureSource } from './signature-source.js';
 export function createRegistrySignatureSource(
   client: Pick<RegistryClient, 'getManifest' | 'getBlob' | 'getReferrers'>,
   repository: string,
+  /** Registries known to have no referrers API: not asked again (see referrers-support.ts). */
+  referrers?: ReferrersSupport,
 ): SignatureSource {
   const base = repositoryOf(repository);
+  const host = base.slice(0, base.indexOf('/'));
   const byDigest = (digest: string) => `${base}@${digest}`;
   // A tag never holds ':' (distribution's tag grammar), a digest always does.
   const at = (reference: string) =>
@@ -36,8 +40,12 @@ export function createRegistrySignatureSource(
     },
     getBlob: (digest, { signal, maxBytes }) =>
       client.getBlob(byDigest(digest), { maxBytes, ...(signal ? { signal } : {}) }),
-    getReferrers: (digest, { signal }) =>
-      client.getReferrers(byDigest(digest), signal ? { signal } : {}),
+    async getReferrers(digest, { signal }) {
+      if (referrers?.knownAbsent(host)) return undefined;
+      const body = await client.getReferrers(byDigest(digest), signal ? { signal } : {});
+      if (body === undefined) referrers?.markAbsent(host);
+      return body;
+    },
   };
 }
 

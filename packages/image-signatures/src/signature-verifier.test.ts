@@ -40,6 +40,49 @@ describe('createSignatureVerifier', () => {
     const asked = registry.calls.length;
     expect(asked).toBeGreaterThan(0);
     await verifier.verify('registry.example.com/acme/app', DIGEST);
-    expect(registry.calls.length).toBe(asked * 2);
+    // Every artifact is looked for again, but the referrers API that answered 404 is not.
+    expect(registry.calls.length).toBe(asked * 2 - 1);
+    expect(registry.calls.filter((call) => call.startsWith('referrers'))).toHaveLength(1);
+  });
+
+  it('a registry without the referrers API is not asked it again, for any repository of that host', async () => {
+    const registry = emptyRegistry();
+    const verifier = createSignatureVerifier({
+      client: registry,
+      policy: { mode: 'enforce', keys: [], threshold: 1 },
+    });
+    await verifier.verify('registry.example.com/acme/app', DIGEST);
+    await verifier.verify('registry.example.com/acme/other', `sha256:${'b'.repeat(64)}`);
+    await verifier.verify('mirror.example.com/acme/app', DIGEST);
+    expect(registry.calls.filter((call) => call.startsWith('referrers'))).toEqual([
+      `referrers registry.example.com/acme/app@${DIGEST}`,
+      `referrers mirror.example.com/acme/app@${DIGEST}`,
+    ]);
+    // The referrers tag schema is still read for each.
+    expect(
+      registry.calls.filter((call) => call.includes(':sha256-') && !call.endsWith('.sig')),
+    ).toHaveLength(3);
+  });
+
+  it('a registry whose referrers API answers is asked it every time', async () => {
+    const registry = emptyRegistry();
+    const emptyIndex = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [],
+      }),
+    );
+    registry.getReferrers = async (ref: string) => {
+      registry.calls.push(`referrers ${ref}`);
+      return emptyIndex as never;
+    };
+    const verifier = createSignatureVerifier({
+      client: registry,
+      policy: { mode: 'enforce', keys: [], threshold: 1 },
+    });
+    await verifier.verify('registry.example.com/acme/app', DIGEST);
+    await verifier.verify('registry.example.com/acme/app', DIGEST);
+    expect(registry.calls.filter((call) => call.startsWith('referrers'))).toHaveLength(2);
   });
 });

@@ -4,9 +4,11 @@
  * under the configured policy. Trusted verdicts are cached per repository and digest (a digest
  * never changes its bytes, and the keys are fixed for the process), so a steady tick costs
  * nothing; an untrusted or unsigned verdict is not cached, so a signature published later is
- * found on the next check.
+ * found on the next check. A registry that answers the referrers API with 404 is not asked it
+ * again for ten minutes (the referrers tag schema is read instead).
  */
 import type { RegistryClient } from '@molecule/registry-client';
+import { createReferrersSupport } from './referrers-support.js';
 import { createRegistrySignatureSource } from './registry-signature-source.js';
 import type { SignaturePolicy } from './signature-policy.js';
 import type { TrustVerdict } from './verdict.js';
@@ -41,6 +43,9 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
   const { client, policy } = options;
   const cacheSize = Math.max(1, options.cacheSize ?? 1_000);
   const trusted = new Map<string, TrustVerdict>();
+  // A registry without the referrers API is not asked again for a while (one request less per
+  // verification, and per tick for a digest waiting for its signature).
+  const referrers = createReferrersSupport();
 
   return {
     policy,
@@ -49,7 +54,7 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
       const cached = trusted.get(key);
       if (cached !== undefined) return cached;
       const verdict = await verifyImageSignatures({
-        source: createRegistrySignatureSource(client, repository),
+        source: createRegistrySignatureSource(client, repository, referrers),
         digest,
         policy,
         ...(signal === undefined ? {} : { signal }),
