@@ -82,6 +82,11 @@ describe('loadRegistrySettings', () => {
     ],
     [{ GHCR_USER: 'g' }, 'GHCR_TOKEN'],
     [{ GHCR_TOKEN: 'hunter2-secret' }, 'GHCR_USER'],
+    // Half a legacy pair is a mistake even when the new pair is complete.
+    [
+      { MOLECULE_REGISTRY_USERNAME: 'robot', MOLECULE_REGISTRY_PASSWORD: 'pw', GHCR_USER: 'g' },
+      'GHCR_TOKEN',
+    ],
   ])('a half credential pair %j is refused, naming %s, without the secret', (values, variable) => {
     const error = refusal(env(values));
     expect(error.variable).toBe(variable);

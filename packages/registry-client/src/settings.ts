@@ -47,9 +47,15 @@ export function loadRegistrySettings(env: Env = process.env): RegistrySettings {
   const prefix = registryPrefix(snapshot);
   const host = registryHost(snapshot);
   const platform = imagePlatform(snapshot);
-  const envCredential =
-    credentialPair(snapshot, 'MOLECULE_REGISTRY_USERNAME', 'MOLECULE_REGISTRY_PASSWORD', 'env') ??
-    credentialPair(snapshot, 'GHCR_USER', 'GHCR_TOKEN', 'env-legacy');
+  // Both pairs are checked, so half a legacy pair is refused even beside a full new one.
+  const current = credentialPair(
+    snapshot,
+    'MOLECULE_REGISTRY_USERNAME',
+    'MOLECULE_REGISTRY_PASSWORD',
+    'env',
+  );
+  const legacy = credentialPair(snapshot, 'GHCR_USER', 'GHCR_TOKEN', 'env-legacy');
+  const envCredential = current ?? legacy;
   const insecureRegistries = parseInsecureRegistries(snapshot.MOLECULE_INSECURE_REGISTRIES);
   const configPath = dockerConfigPath(snapshot);
   checkDockerConfig(configPath, snapshot);
