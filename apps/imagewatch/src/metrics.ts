@@ -47,7 +47,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registers = [registry];
   const registryRequests = new Counter({
     name: 'imagewatch_registry_requests_total',
-    help: 'HTTP requests to the registry, by host, kind (ping, token, manifest, other) and status (or "error").',
+    help: 'HTTP requests to the registry, by host, kind (ping, token, manifest, blob, referrers, other) and status (or "error").',
     labelNames: ['host', 'kind', 'status'] as const,
     registers,
   });
@@ -67,7 +67,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     checks: new Counter({
       name: 'imagewatch_checks_total',
-      help: 'Digest checks by runtime and outcome (seeded, unchanged, changed, error, backoff).',
+      help: 'Digest checks by runtime and outcome (seeded, unchanged, changed, untrusted, error, backoff).',
       labelNames: ['runtime', 'outcome'] as const,
       registers,
     }),

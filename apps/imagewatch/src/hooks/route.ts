@@ -2,7 +2,7 @@
  * `POST /hooks/registry`: registry push notifications (the product contract (SPEC), "apps/imagewatch").
  *
  * - distribution envelopes and Harbor webhooks (Default or CloudEvents format, told apart by
- *   shape: hook-formats.ts), `Authorization: Bearer <IMAGE_WATCH_HOOK_TOKEN>` (checked before
+ *   shape: formats/*.ts), `Authorization: Bearer <IMAGE_WATCH_HOOK_TOKEN>` (checked before
  *   the body is read);
  * - GitHub `package`/`registry_package` webhooks (recognised by `X-GitHub-Event` or
  *   `X-Hub-Signature-256`), HMAC-SHA256 of the raw body with `IMAGE_WATCH_GITHUB_SECRET`.

@@ -69,7 +69,7 @@ export function createTrustGate(deps: {
             mode: verifier.policy.mode,
           },
           enforce
-            ? 'untrusted digest: not rolling it out (checked again every tick until it is signed)'
+            ? 'untrusted digest: not rolling it out (a signature published later is found on a later check)'
             : 'untrusted digest (warn mode: rolling it out anyway)',
         );
       }

@@ -130,7 +130,8 @@ function verdictsOf(
     return matcher.match({
       isPush,
       action: type,
-      // Without a resource_url the registry is unknown: ignored as `registry`, never guessed.
+      // Without a resource_url the repository comes from `repo_full_name`; the host is only
+      // logged (events match on the repository's last component and the tag, any host).
       host: url.host,
       repository: url.path ?? repository ?? '(none)',
       tag: tagOf(resource.tag) ?? url.tag,
