@@ -46,6 +46,11 @@ const NOT_RUNNING_STATES = new Set(['exited', 'created', 'dead']);
 
 const IMAGE_ID = /^(sha256:)?[0-9a-f]{64}$/;
 
+/** Whether the listing's `State` says the container may run (paused, restarting: yes). */
+export function isListedRunning(container: Pick<ListedContainer, 'state'>): boolean {
+  return !NOT_RUNNING_STATES.has(container.state);
+}
+
 /**
  * The container as the recreate policy needs it, from its listing alone, when the listing
  * tells: the engine lists the configured reference (`Config.Image`) as `Image` only while that
@@ -63,7 +68,7 @@ export function resolveFromListing(container: ListedContainer): InspectedContain
     name: container.name,
     configuredImage: listedImage,
     imageId,
-    running: !NOT_RUNNING_STATES.has(container.state),
+    running: isListedRunning(container),
   };
 }
 

@@ -32,12 +32,15 @@ export interface PullStepOptions {
   /** Aborted on service shutdown: pulls not yet started fail, running ones are cut short. */
   readonly signal: AbortSignal;
   readonly emit: EmitRefreshEvent;
+  /**
+   * Called as soon as a runtime's pull is verified (the engine has it as `imageId`), while
+   * other runtimes may still pull: not awaited, so it does not hold a pull slot.
+   */
+  readonly onPulled?: ((runtime: Runtime, imageId: string) => void) | undefined;
 }
 
 export interface PullStepResult
   extends Pick<RefreshResult, 'pulled' | 'failed' | 'errors' | 'images'> {
-  /** The image id each pulled runtime now resolves to in the engine. */
-  readonly pulledIds: ReadonlyMap<Runtime, string>;
   /** Why the engine looked unreachable during the pulls, if it did; not yet confirmed. */
   readonly unreachable: string | undefined;
 }
@@ -77,7 +80,6 @@ export async function runPullStep(
   const failed: Runtime[] = [];
   const errors: RefreshError[] = [];
   const images: Partial<Record<Runtime, LocalImage>> = {};
-  const pulledIds = new Map<Runtime, string>();
   let unreachable: string | undefined;
 
   const auth = await resolveRegistryAuth(options);
@@ -169,18 +171,18 @@ export async function runPullStep(
       );
       return;
     }
-    pulledIds.set(runtime, local.id);
     pulled.push(runtime);
     images[runtime] = local;
     metrics.pulls.inc({ runtime, outcome: 'ok' });
     emit({ event: 'pulled', runtime, image_id: local.id, digest: local.digest });
     logger.info({ runtime, image, imageId: local.id, digest: local.digest }, 'image pulled');
+    options.onPulled?.(runtime, local.id);
   });
   // Report in KNOWN_RUNTIMES order whatever order the pulls finished in.
   const order = (a: Runtime, b: Runtime) => KNOWN_RUNTIMES.indexOf(a) - KNOWN_RUNTIMES.indexOf(b);
   pulled.sort(order);
   failed.sort(order);
-  return { pulled, failed, errors, images, pulledIds, unreachable };
+  return { pulled, failed, errors, images, unreachable };
 }
 
 /** `outcome` label of `admin_api_pulls_total` for each pull failure. */

@@ -1,33 +1,28 @@
 /**
- * The recreate step of a refresh: list the `ws-*` containers, inspect those whose listing
- * does not say what they were created from, and stop and remove those of the pulled runtimes
- * that are not yet on the new image, so the platform re-provisions them. Once shutdown
- * cancels the refresh, no further container is touched.
+ * The recreate step of a refresh, one runtime at a time: as soon as a runtime's pull is
+ * verified, list the `ws-*` containers (workspace-index.ts), and stop and remove those of that
+ * runtime not yet on its new image, so the platform re-provisions them, while other runtimes
+ * still pull. Stops are bounded across the whole refresh. Once shutdown cancels the refresh,
+ * no further container is touched.
  */
 import type { Runtime } from '@molecule/registry';
-import { type Logger, mapLimit } from '@molecule/service-kit';
+import { createLimiter, type Logger } from '@molecule/service-kit';
 import type Docker from 'dockerode';
-import {
-  type InspectedContainer,
-  inspectContainer,
-  type ListedContainer,
-  listWorkspaceContainers,
-  resolveFromListing,
-  stopAndRemove,
-} from '../engine/containers.js';
+import { stopAndRemove } from '../engine/containers.js';
 import { describeEngineError, isEngineUnreachable } from '../engine/engine-errors.js';
 import type { Metrics } from '../metrics.js';
 import type { EmitRefreshEvent } from './events.js';
-import { planRecreate } from './recreate-plan.js';
+import { planRecreate, type RecreateTarget } from './recreate-plan.js';
 import type { ListFailure, RefreshError, RefreshResult } from './result.js';
+import { createWorkspaceIndex } from './workspace-index.js';
 
 export interface RecreateStepOptions {
   readonly docker: Docker;
   /** Seconds a container gets to stop before it is killed, for this removal. */
   readonly stopGraceSeconds: () => number;
-  /** How many containers are stopped at once (each may take the whole grace period). */
+  /** How many containers are stopped at once, across runtimes (each may take the grace period). */
   readonly stopConcurrency: number;
-  /** How many containers are inspected at once. */
+  /** How many containers are inspected at once, across runtimes. */
   readonly inspectConcurrency: number;
   /** Aborted when shutdown cancels the refresh: containers not yet stopped are kept. */
   readonly signal: AbortSignal;
@@ -38,19 +33,28 @@ export interface RecreateStepOptions {
 
 export interface RecreateStepResult extends Pick<RefreshResult, 'recreated' | 'unchanged'> {
   readonly errors: RefreshError[];
-  /** Set when listing the containers failed: the refresh as a whole then failed. */
+  /** The first failed listing: the refresh as a whole then failed. */
   readonly listFailure: ListFailure | undefined;
 }
 
-/** `pulledIds`: the image id each pulled runtime now resolves to in the engine. */
-export async function runRecreateStep(
-  pulledIds: ReadonlyMap<Runtime, string>,
-  options: RecreateStepOptions,
-): Promise<RecreateStepResult> {
+export interface RecreateStep {
+  /** Start on `runtime`, whose pull was verified: the engine has it as `imageId`. */
+  start(runtime: Runtime, imageId: string): void;
+  /** Once every start was made: waits for them all; arrays sorted. */
+  finish(): Promise<RecreateStepResult>;
+}
+
+/** One per refresh: the inspects it caches and the bounds it keeps span all its runtimes. */
+export function createRecreateStep(options: RecreateStepOptions): RecreateStep {
   const { docker, metrics, logger, emit } = options;
+  const index = createWorkspaceIndex({ docker, inspectConcurrency: options.inspectConcurrency });
+  const stopLimit = createLimiter(options.stopConcurrency);
   const recreated: string[] = [];
   const unchanged: string[] = [];
   const errors: RefreshError[] = [];
+  const started: Promise<void>[] = [];
+  let listFailure: ListFailure | undefined;
+
   const containerFailed = (error: RefreshError & { container: string }) => {
     errors.push(error);
     emit({
@@ -61,45 +65,7 @@ export async function runRecreateStep(
     });
   };
 
-  let listed: ListedContainer[];
-  try {
-    listed = await listWorkspaceContainers(docker);
-  } catch (error) {
-    const message = `listing ws-* containers failed: ${describeEngineError(error)}`;
-    const listFailure = { error: message, unreachable: isEngineUnreachable(error) };
-    errors.push({
-      stage: 'list',
-      code: listFailure.unreachable ? 'ENGINE_UNAVAILABLE' : 'ENGINE_ERROR',
-      message,
-    });
-    return { recreated, unchanged, errors, listFailure };
-  }
-
-  // The listing alone tells about a container whose tag has not moved; the others need an
-  // inspect for the reference they were created from.
-  const inspected: InspectedContainer[] = [];
-  const unresolved: ListedContainer[] = [];
-  for (const container of listed) {
-    const resolved = resolveFromListing(container);
-    if (resolved === undefined) unresolved.push(container);
-    else inspected.push(resolved);
-  }
-  await mapLimit(unresolved, options.inspectConcurrency, async (container) => {
-    const outcome = await inspectContainer(docker, container);
-    if (outcome.kind === 'found') inspected.push(outcome.container);
-    else if (outcome.kind === 'failed') {
-      containerFailed({
-        stage: 'inspect',
-        container: container.name,
-        code: 'ENGINE_ERROR',
-        message: outcome.message,
-      });
-    }
-  });
-  const plan = planRecreate(inspected, pulledIds);
-  unchanged.push(...plan.current);
-
-  await mapLimit(plan.targets, options.stopConcurrency, async (target) => {
+  async function remove(target: RecreateTarget): Promise<void> {
     if (options.signal.aborted) {
       containerFailed({
         stage: 'stop',
@@ -133,8 +99,36 @@ export async function runRecreateStep(
       { container: target.name, runtime: target.runtime },
       'container removed for re-provisioning',
     );
-  });
-  recreated.sort();
-  unchanged.sort();
-  return { recreated, unchanged, errors, listFailure: undefined };
+  }
+
+  async function recreateRuntime(runtime: Runtime, imageId: string): Promise<void> {
+    const listing = await index.list();
+    if (!listing.ok) {
+      const message = `listing ws-* containers failed: ${describeEngineError(listing.error)}`;
+      const unreachable = isEngineUnreachable(listing.error);
+      listFailure ??= { error: message, unreachable };
+      const code = unreachable ? 'ENGINE_UNAVAILABLE' : 'ENGINE_ERROR';
+      errors.push({ stage: 'list', runtime, code, message });
+      return;
+    }
+    for (const failure of listing.inspectFailures) {
+      const { container, message } = failure;
+      containerFailed({ stage: 'inspect', container, code: 'ENGINE_ERROR', message });
+    }
+    const plan = planRecreate(listing.containers, new Map([[runtime, imageId]]));
+    unchanged.push(...plan.current);
+    await Promise.all(plan.targets.map((target) => stopLimit(() => remove(target))));
+  }
+
+  return {
+    start(runtime, imageId) {
+      started.push(recreateRuntime(runtime, imageId));
+    },
+    async finish() {
+      await Promise.all(started);
+      recreated.sort();
+      unchanged.sort();
+      return { recreated, unchanged, errors, listFailure };
+    },
+  };
 }

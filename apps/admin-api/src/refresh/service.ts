@@ -1,7 +1,8 @@
 /**
  * The refresh service: the queue (one refresh at a time, identical waiting requests joined,
- * abandoned ones dropped), the pull and recreate steps, the outcome, and a shutdown that
- * answers waiting refreshes 503 and lets the running one finish until it must be cancelled.
+ * abandoned ones dropped), the pull step and the recreate step it starts runtime by runtime,
+ * the outcome, and a shutdown that answers waiting refreshes 503 and lets the running one
+ * finish until it must be cancelled.
  */
 
 import type { SignatureVerifier } from '@molecule/image-signatures';
@@ -17,7 +18,7 @@ import { EpochFence } from './epoch-fence.js';
 import type { EmitRefreshEvent, RefreshEvent } from './events.js';
 import { runPullStep } from './pull-step.js';
 import { CallersGoneError, RefreshQueue } from './queue.js';
-import { runRecreateStep } from './recreate-step.js';
+import { createRecreateStep } from './recreate-step.js';
 import { type RefreshOutcome, type RefreshResult, resolveOutcome } from './result.js';
 import { runTrustStep } from './trust-step.js';
 
@@ -160,6 +161,20 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       emit,
     });
     const refusedRuntimes = new Set(trust.refused.flatMap((error) => error.runtime ?? []));
+    const recreate = request.recreate
+      ? createRecreateStep({
+          docker,
+          stopGraceSeconds,
+          // A stop mostly waits for the container to exit: stopping them in waves would
+          // add a wave's wait per wave, so every target of a usual host is stopped at once.
+          stopConcurrency: options.stopConcurrency ?? 32,
+          inspectConcurrency: options.inspectConcurrency ?? 8,
+          signal: cancel.signal,
+          metrics,
+          logger,
+          emit,
+        })
+      : undefined;
     const pull = await runPullStep(
       request.runtimes.filter((runtime) => !refusedRuntimes.has(runtime)),
       {
@@ -174,33 +189,21 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         logger,
         signal: cancel.signal,
         emit,
+        // Each runtime's removals start once its own pull is verified, while others pull.
+        onPulled: recreate?.start,
       },
       trust.pins,
     );
-    const recreate =
-      request.recreate && pull.pulledIds.size > 0
-        ? await runRecreateStep(pull.pulledIds, {
-            docker,
-            stopGraceSeconds,
-            // A stop mostly waits for the container to exit: stopping them in waves would
-            // add a wave's wait per wave, so every target of a usual host is stopped at once.
-            stopConcurrency: options.stopConcurrency ?? 32,
-            inspectConcurrency: options.inspectConcurrency ?? 8,
-            signal: cancel.signal,
-            metrics,
-            logger,
-            emit,
-          })
-        : undefined;
+    const removal = await recreate?.finish();
     const result: RefreshResult = {
       pulled: pull.pulled,
       failed: inRuntimeOrder([...pull.failed, ...refusedRuntimes]),
-      recreated: recreate?.recreated ?? [],
-      unchanged: recreate?.unchanged ?? [],
-      errors: [...trust.refused, ...pull.errors, ...(recreate?.errors ?? [])],
+      recreated: removal?.recreated ?? [],
+      unchanged: removal?.unchanged ?? [],
+      errors: [...trust.refused, ...pull.errors, ...(removal?.errors ?? [])],
       images: pull.images,
     };
-    const listFailure = recreate?.listFailure;
+    const listFailure = removal?.listFailure;
 
     // A pull cut short may be a dropped connection rather than an engine that is gone:
     // only an engine that does not answer ping now is reported as unreachable.

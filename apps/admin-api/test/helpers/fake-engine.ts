@@ -49,6 +49,11 @@ export interface PullScript {
   delayMs?: number;
   /** Called when the pull starts (e.g. to crash the engine). */
   onStart?: () => void;
+  /**
+   * Hold the pull open after its progress lines until this settles, then end as scripted
+   * (see `holdPull`): what else a refresh does meanwhile can be observed.
+   */
+  until?: Promise<unknown>;
   /** The image id the pull results in (default: a new random one). */
   imageId?: string;
 }
@@ -68,12 +73,14 @@ export interface FakeEngine {
   readonly containers: Map<string, FakeContainer>;
   readonly pulls: Map<string, PullScript>;
   readonly requests: EngineRequest[];
-  /** Order of pull ends and container stops/removals, for ordering assertions. */
+  /** Order of pull ends (and held pulls), container stops and removals, for ordering assertions. */
   readonly events: string[];
   apiVersion: string;
   minApiVersion: string;
   /** Make `GET /containers/json` answer with this status. */
   failContainerList: number | undefined;
+  /** Container ids whose inspect answers 500. */
+  readonly failInspects: Set<string>;
   /**
    * Digests the registry behind the engine holds, with the image id each pulls as: a pull of
    * `<repo>@<digest>` not listed here answers 404 (manifest unknown).
@@ -98,6 +105,18 @@ export interface FakeEngine {
 }
 
 export const newImageId = (): string => `sha256:${randomBytes(32).toString('hex')}`;
+
+/** A pull script held open until `release()`; the rest of the script says how it then ends. */
+export function holdPull(script: Omit<PullScript, 'until'> = {}): {
+  script: PullScript;
+  release: () => void;
+} {
+  let release = () => {};
+  const until = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { script: { ...script, until }, release };
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -139,6 +158,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     apiVersion: '1.41',
     minApiVersion: '1.12',
     failContainerList: undefined,
+    failInspects: new Set(),
     registryDigests,
     inspectDelayMs: 0,
     stopDelayMs: 0,
@@ -198,6 +218,10 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         write({ status: 'Pull complete', progressDetail: {}, id });
       }
       for (const line of script.lines ?? []) write(line);
+      if (script.until !== undefined) {
+        events.push(`holding ${reference}`);
+        await script.until;
+      }
       if (script.cut) {
         res.socket?.destroy();
         return;
@@ -319,6 +343,9 @@ export async function startFakeEngine(): Promise<FakeEngine> {
           }
         } finally {
           stats.activeInspects -= 1;
+        }
+        if (engine.failInspects.has(container.id)) {
+          return json(res, 500, { message: 'inspect failed' });
         }
         return json(res, 200, {
           Id: container.id,
