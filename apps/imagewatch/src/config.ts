@@ -37,7 +37,7 @@ import {
 import { z } from 'zod';
 import type { HostConfig } from './rollouts/hosts.js';
 import { parseWaveSizes, planWaves, type WaveSize } from './rollouts/waves.js';
-import { databaseUrlProblem } from './store/postgres-store.js';
+import { databaseUrlProblem } from './store/database-url.js';
 
 export interface WatchTarget {
   /** The runtime whose template image this is; sent to admin-api's refresh. */

@@ -4,7 +4,8 @@
  * TCP keepalive from the first second, a bound on every query (the server's
  * statement_timeout and the client's read timeout), a bound on connecting.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../store/pg-module.js';
 
 export interface DedicatedClientOptions {
   readonly url: string;
@@ -21,7 +22,7 @@ const KEEPALIVE_DELAY_MS = 1_000;
 const GOODBYE_MS = 1_000;
 
 export async function connectDedicated(options: DedicatedClientOptions): Promise<pg.Client> {
-  const client = new pg.Client({
+  const client = new (pgModule().Client)({
     connectionString: options.url,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,

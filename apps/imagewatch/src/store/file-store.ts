@@ -214,10 +214,29 @@ export function createFileStore(options: FileStoreOptions): WatchStore {
     }
   }
 
-  /** Writes the current state; writes never overlap, each sees the latest state. */
+  /** The write queued behind the running one, not started yet: later changes join it. */
+  let queued: Promise<void> | undefined;
+
+  /**
+   * Resolves once the current state is on disk. Writes never overlap; a change made while one
+   * runs joins the next, which starts when it ends and writes the state as it is then, so a
+   * burst of commits (a first tick seeding 1,000 references) costs two writes, not 1,000.
+   */
   function persist(): Promise<void> {
-    writing = writing.then(writeFile, writeFile);
-    return writing;
+    if (queued !== undefined) return queued;
+    const next = writing.then(
+      () => {
+        queued = undefined;
+        return writeFile();
+      },
+      () => {
+        queued = undefined;
+        return writeFile();
+      },
+    );
+    queued = next;
+    writing = next;
+    return next;
   }
 
   /** Keeps every active rollout and the newest finished ones. */

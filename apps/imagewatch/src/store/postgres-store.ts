@@ -18,8 +18,9 @@
  * answers again. The pool drops broken connections and opens new ones, so nothing restarts.
  */
 import type { Logger } from '@molecule/service-kit';
-import pg from 'pg';
+import type pg from 'pg';
 import { FINAL_STATES, type Rollout } from '../rollouts/rollout.js';
+import { redactDatabaseUrl } from './database-url.js';
 import { RolloutSchema } from './file-store.js';
 import { importIntoDatabase } from './import-state-file.js';
 import {
@@ -30,6 +31,7 @@ import {
   UPSERT_ROLLOUT,
   UPSERT_SEEN,
 } from './migrations.js';
+import { pgModule } from './pg-module.js';
 import { StoreError, toStoreError } from './store-errors.js';
 import {
   KEEP_FINISHED_ROLLOUTS,
@@ -92,49 +94,6 @@ const FINAL = [...FINAL_STATES];
 const MAX_COMMIT_ATTEMPTS = 3;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
-/**
- * The URL for logs: without password (in the authority or a `password=` parameter).
- *
- * @example
- * redactDatabaseUrl('postgres://app:s3cret@db:5432/iw'); // 'postgres://app@db:5432/iw'
- */
-export function redactDatabaseUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
-  url.password = '';
-  for (const key of [...url.searchParams.keys()]) {
-    if (/pass|secret|key$/i.test(key)) url.searchParams.set(key, 'redacted');
-  }
-  return url.toString();
-}
-
-/**
- * Why `text` is not a usable `IMAGE_WATCH_DATABASE_URL`, or undefined. Never echoes the value
- * (it may hold a password).
- */
-export function databaseUrlProblem(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'is not a URL: write postgres://user:password@host:5432/database';
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    return `must start with postgres:// or postgresql:// (got ${url.protocol}//)`;
-  }
-  if (url.hostname === '' && !url.searchParams.has('host')) {
-    return 'names no host: write postgres://user:password@host:5432/database';
-  }
-  if (url.pathname.length > 1 && url.pathname.slice(1).includes('/')) {
-    return 'has more than one path segment: the path is the database name';
-  }
-  return undefined;
-}
-
 type Row = { rollout: unknown };
 
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
@@ -142,7 +101,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const now = options.now ?? (() => new Date());
   const database = redactDatabaseUrl(options.url);
   const probeMs = options.probeIntervalMs ?? Math.min(queryTimeoutMs, 2_000);
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: options.url,
     max: options.poolSize ?? 4,
     keepAlive: true,

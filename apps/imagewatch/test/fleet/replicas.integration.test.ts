@@ -187,8 +187,8 @@ describe.skipIf(gate.skip)(
     it('SIGKILL of the leader mid-rollout: another takes over within the retry plus a tick, with a higher epoch; no host refreshed twice but the one in flight', async () => {
       const leader = await leaderOf();
       // Held well past the takeover bound: a call that completed before the new leader looked
-    // would make host b already run the digest (no second call to observe).
-    hosts[1]!.refreshDelayMs = 8_000;
+      // would make host b already run the digest (no second call to observe).
+      hosts[1]!.refreshDelayMs = 8_000;
       const digest = registry.pushRandomImage(repository('codex'));
       // Wave one (host a) done, host b's call in flight: kill the leader.
       await waitFor(

@@ -51,6 +51,30 @@ describe('file store: the store contract', () => {
 });
 
 describe('file store', () => {
+  it('a burst of commits is written in two writes, each commit resolving once its change is on disk', async () => {
+    const file = join(dir, 'state.json');
+    let writes = 0;
+    const countingFs: FileSystem = {
+      ...fs,
+      open: (async (path: string, ...rest: unknown[]) => {
+        if (String(path).endsWith('.tmp')) writes += 1;
+        return (fs.open as (...args: unknown[]) => Promise<unknown>)(path, ...rest);
+      }) as FileSystem['open'],
+    };
+    const store = createFileStore({ file, logger: memoryLogger().logger, fs: countingFs });
+    await store.open();
+    const images = Array.from({ length: 100 }, (_, n) => `ghcr.io/a/synthetic-${n}:latest`);
+    const committed = images.map(async (image, n) => {
+      await store.commit({ seen: { image, digest: sha(n + 1) } });
+      // Resolved: this change is in the file now.
+      const json = JSON.parse(await readFile(file, 'utf8'));
+      return json.images[image]?.digest;
+    });
+    const onDisk = await Promise.all(committed);
+    expect(onDisk).toEqual(images.map((_, n) => sha(n + 1)));
+    expect(writes).toBeLessThanOrEqual(2);
+  });
+
   it('starts fresh without a file, writes the versioned format atomically, reads it back', async () => {
     const file = join(dir, 'nested', 'state.json');
     const { logger } = memoryLogger();

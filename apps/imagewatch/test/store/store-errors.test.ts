@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseUrlProblem, redactDatabaseUrl } from '../../src/store/postgres-store.js';
+import { databaseUrlProblem, redactDatabaseUrl } from '../../src/store/database-url.js';
 import {
   isOutage,
   isStoreError,
