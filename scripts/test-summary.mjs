@@ -1,6 +1,7 @@
 // Adds up the vitest JSON reports of every workspace package and prints one closing line,
-// `tests: N passed, N failed, N skipped`. Exits non-zero when a package wrote no report,
-// when any test failed, or when no test ran at all.
+// `tests: N passed, N failed, N skipped`, after naming every failed test (file, title and the
+// first line of its message), so the end of a long log says what broke. Exits non-zero when a
+// package wrote no report, when any test failed, or when no test ran at all.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,6 +10,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
+const failures = [];
 for (const root of roots) {
   for (const name of readdirSync(root)) {
     const dir = join(root, name);
@@ -31,11 +33,29 @@ for (const root of roots) {
         (file.assertionResults ?? []).every((a) => a.status !== 'failed'),
     );
     failed += brokenFiles.length;
+    for (const file of json.testResults ?? []) {
+      const where = file.name?.replace(`${process.cwd()}/`, '') ?? '?';
+      for (const test of file.assertionResults ?? []) {
+        if (test.status === 'failed')
+          failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages)}`);
+      }
+      if (brokenFiles.includes(file)) failures.push(`${where}: ${firstLine([file.message])}`);
+    }
     console.log(
       `${pkg.name}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`,
     );
   }
 }
+for (const failure of failures) console.log(`failed: ${failure}`);
 for (const name of missing) console.log(`${name}: no test report (its test run did not finish)`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || missing.length > 0 || passed === 0 ? 1 : 0);
+
+/** The first non-empty line of a failure message, cut to 300 characters. */
+function firstLine(messages) {
+  const line = (messages ?? [])
+    .join('\n')
+    .split('\n')
+    .find((text) => text.trim() !== '');
+  return (line ?? 'no message').trim().slice(0, 300);
+}
