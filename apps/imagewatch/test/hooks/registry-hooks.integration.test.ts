@@ -29,7 +29,7 @@ describe.skipIf(gate.skip)(
       await rig?.close();
     });
 
-    it('a push is seen, and a second push is refreshed within a second', async () => {
+    it('a push is seen, and a second push is refreshed within 2 s', async () => {
       const { service, admin } = rig;
       // First push: first sight through the hook (no local image on the host): seeded.
       const first = await rig.push(`first-${Date.now()}`);
@@ -43,7 +43,8 @@ describe.skipIf(gate.skip)(
       const pushedAt = Date.now();
       await waitFor(() => admin.refreshes.length > 0, 3_000);
       const latencyMs = admin.refreshes[0]!.at - pushedAt;
-      expect(latencyMs).toBeLessThan(1_000);
+      // Polling is every hour here: the hook did it (2 s is slack for a loaded machine).
+      expect(latencyMs).toBeLessThan(2_000);
       expect(admin.refreshes[0]).toMatchObject({
         runtime: 'langgraph',
         recreate: 'true',

@@ -23,7 +23,7 @@ const RETRY_MS = 400;
  * Takeover bound = RETRY_MS (a follower tries within it) + this margin (connect, the lock and
  * epoch statements, test polling every 10 ms, a loaded 2-core machine).
  */
-const TAKEOVER_MARGIN_MS = 600;
+const TAKEOVER_MARGIN_MS = 1_500;
 const PASSWORD = 'leader-s3cret-never-logged';
 
 interface Replica {
@@ -187,7 +187,7 @@ describe.skipIf(gate.skip)(`PostgreSQL leadership ${gate.reason ?? ''}`, () => {
     expect(await storedEpoch()).toBe(2);
   });
 
-  it('a follower asks the leader to check a runtime: delivered within 1 s (p50/max over 20)', async () => {
+  it('a follower asks the leader to check a runtime: delivered within 2 s (p50/max over 20)', async () => {
     const leader = await elect();
     const follower = replicas.find((r) => r !== leader)!;
     const bystander = replicas.find((r) => r !== leader && r !== follower)!;
@@ -204,7 +204,7 @@ describe.skipIf(gate.skip)(`PostgreSQL leadership ${gate.reason ?? ''}`, () => {
       const runtime = `codex-${n}`;
       const sent = performance.now();
       await follower.leadership.requestCheck(runtime);
-      const got = await waitFor(() => heard.find((h) => h.runtime === runtime), 1_000, 1);
+      const got = await waitFor(() => heard.find((h) => h.runtime === runtime), 2_000, 1);
       latencies.push(got.at - sent);
     }
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -213,7 +213,7 @@ describe.skipIf(gate.skip)(`PostgreSQL leadership ${gate.reason ?? ''}`, () => {
     console.log(
       `follower → leader check request: p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms (n=20)`,
     );
-    expect(max).toBeLessThan(1_000);
+    expect(max).toBeLessThan(2_000);
     // Only the leader acts on messages.
     expect(followerHeard).toEqual([]);
 
