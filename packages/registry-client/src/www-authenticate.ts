@@ -12,7 +12,11 @@ export interface AuthChallenge {
 }
 
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-const TOKEN68_CHAR = /[A-Za-z0-9\-._~+/]/;
+/**
+ * A token68 (RFC 9110 §11.2) that is the whole credential: its characters, `=` padding, then
+ * only blanks before the end or a comma. `name=value` is a parameter, not a token68.
+ */
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))/y;
 
 export function parseWwwAuthenticate(
   header: string | readonly string[] | undefined,
@@ -87,22 +91,12 @@ class Parser {
     return this.text.slice(start, this.pos);
   }
 
-  /** A token68 only when it is the whole credential: chars, `=` padding, then end or comma. */
+  /** A token68 only when it is the whole credential (see `TOKEN68`). */
   token68(): string | undefined {
-    const start = this.pos;
-    let end = start;
-    while (end < this.text.length && TOKEN68_CHAR.test(this.text[end]!)) end++;
-    if (end === start) return undefined;
-    let padEnd = end;
-    while (padEnd < this.text.length && this.text[padEnd] === '=') padEnd++;
-    let after = padEnd;
-    while (after < this.text.length && /[ \t]/.test(this.text[after]!)) after++;
-    const atBoundary = after === this.text.length || this.text[after] === ',';
-    // `name=value` is a parameter, not a token68: require padding-only `=` or none at all.
-    if (!atBoundary) return undefined;
-    if (padEnd === end && /[^A-Za-z0-9\-._~+/]/.test(this.text.slice(start, end))) return undefined;
-    this.pos = padEnd;
-    return this.text.slice(start, padEnd);
+    TOKEN68.lastIndex = this.pos;
+    const match = TOKEN68.exec(this.text)?.[0];
+    if (match !== undefined) this.pos += match.length;
+    return match;
   }
 
   quoted(): string {
