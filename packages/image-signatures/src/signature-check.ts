@@ -40,19 +40,13 @@ export function isValidSignature(key: SigningKey, data: Buffer, signature: Buffe
 }
 
 /**
- * The configured key that made `signature`, or `undefined`. Every key is tried: a hint
- * (a bundle's `publicKey.hint` or a DSSE `keyid`) only puts its key first, it is never
- * trusted by itself.
+ * The configured key that made `signature`, or `undefined`. Every key is tried, in order; a
+ * key hint in the signature (a bundle's `publicKey.hint`, a DSSE `keyid`) is never read.
  */
 export function findSigner(
   keys: readonly SigningKey[],
   data: Buffer,
   signature: Buffer,
-  hintedKeyId?: string,
 ): SigningKey | undefined {
-  const ordered =
-    hintedKeyId === undefined
-      ? keys
-      : [...keys].sort((a, b) => Number(b.id === hintedKeyId) - Number(a.id === hintedKeyId));
-  return ordered.find((key) => isValidSignature(key, data, signature));
+  return keys.find((key) => isValidSignature(key, data, signature));
 }

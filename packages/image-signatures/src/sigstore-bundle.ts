@@ -16,18 +16,13 @@ export type DsseEnvelope = z.infer<typeof DsseEnvelopeSchema>;
 
 /**
  * A sigstore bundle v0.3 carrying a DSSE envelope, in the protobuf JSON mapping (camelCase
- * names, `bytes` as base64). Only what key-based trust reads: the envelope and the key hint.
+ * names, `bytes` as base64). Only what key-based trust reads: the envelope (the key hint in
+ * `verificationMaterial.publicKey` is never trusted, so it is not read either).
  * Transparency-log entries and RFC 3161 timestamps are not read (see the README).
  * Spec: https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_bundle.proto
  */
 export const SigstoreBundleSchema = z.object({
   mediaType: z.enum([SIGSTORE_BUNDLE_V03, SIGSTORE_BUNDLE_V03_ALT]),
-  verificationMaterial: z
-    .object({
-      /** base64 of sha256(SPKI DER) for cosign's key-based bundles; a hint, never trusted. */
-      publicKey: z.object({ hint: z.string().optional() }).optional(),
-    })
-    .optional(),
   dsseEnvelope: DsseEnvelopeSchema,
 });
 export type SigstoreBundle = z.infer<typeof SigstoreBundleSchema>;

@@ -39,8 +39,9 @@ async function checkBundleLayer(
 
 /**
  * One bundle's findings. The DSSE signature is over the pre-authentication encoding, not the
- * payload, and is checked with every configured key (the bundle's key hint only orders the
- * attempts). A statement whose predicate is not cosign's signing predicate (an attestation:
+ * payload, and is checked with every configured key (the bundle's key hint is not read: a
+ * hint is never trusted, and trying a handful of keys costs a fraction of a millisecond each).
+ * A statement whose predicate is not cosign's signing predicate (an attestation:
  * SBOM, provenance) is not a signature and leaves no finding; that is read before the
  * signature is checked, which is safe because skipping can never make a digest trusted.
  * Then each key that signed counts for this digest only if a statement subject has its
@@ -77,13 +78,7 @@ export function judgeBundle(
   const statement = InTotoStatementSchema.safeParse(parseJson(payload));
   if (statement.success && statement.data.predicateType !== COSIGN_SIGN_PREDICATE) return [];
 
-  const signers = dsseSigners(
-    context.keys,
-    envelope.payloadType,
-    payload,
-    envelope.signatures,
-    hintedKeyId(parsed.data.verificationMaterial?.publicKey?.hint),
-  );
+  const signers = dsseSigners(context.keys, envelope.payloadType, payload, envelope.signatures);
   if (signers === 'undecodable') return [malformed(FORMAT, where, 'no DSSE signature is base64')];
   if (signers.length === 0) return [{ kind: 'unverified', format: FORMAT, where }];
 
@@ -121,7 +116,6 @@ function dsseSigners(
   payloadType: string,
   payload: Buffer,
   signatures: readonly { sig: string }[],
-  hint: string | undefined,
 ): SigningKey[] | 'undecodable' {
   const message = preAuthEncoding(payloadType, payload);
   const decoded = signatures
@@ -130,14 +124,8 @@ function dsseSigners(
   if (decoded.length === 0) return 'undecodable';
   const signers = new Map<string, SigningKey>();
   for (const signature of decoded) {
-    const signer = findSigner(keys, message, signature, hint);
+    const signer = findSigner(keys, message, signature);
     if (signer !== undefined) signers.set(signer.id, signer);
   }
   return [...signers.values()];
-}
-
-/** cosign's `publicKey.hint` is base64(sha256(SPKI DER)): the key id in another spelling. */
-function hintedKeyId(hint: string | undefined): string | undefined {
-  const bytes = hint === undefined ? undefined : decodeBase64(hint);
-  return bytes?.length === 32 ? `sha256:${bytes.toString('hex')}` : undefined;
 }
