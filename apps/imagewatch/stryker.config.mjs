@@ -1,0 +1,14 @@
+import { strykerConfig } from '../../stryker.shared.mjs';
+
+// The watcher's decisions: what a digest move means, the rollout state machine and its waves,
+// and which hook payloads match a watched image.
+export default strykerConfig({
+  dir: 'apps/imagewatch',
+  mutate: [
+    'src/watch/decide.ts',
+    'src/rollouts/transitions.ts',
+    'src/rollouts/waves.ts',
+    'src/hooks/matcher.ts',
+  ],
+  thresholds: { high: 90, low: 80, break: 0 },
+});
