@@ -90,5 +90,30 @@ describe('errors', () => {
     expect(isRegistryCoreError(new Error('x'))).toBe(false);
     expect(isRegistryCoreError({ code: 'INVALID_REFERENCE' })).toBe(false);
     expect(isRegistryCoreError(undefined)).toBe(false);
+    expect(isRegistryCoreError(null)).toBe(false);
+    expect(isRegistryCoreError('CONFIG')).toBe(false);
+  });
+
+  it('a subclass that names nothing is still a RegistryCoreError by name', () => {
+    class Other extends RegistryCoreError {
+      readonly code = 'CONFIG' as const;
+    }
+    expect(new Other('x').name).toBe('RegistryCoreError');
+  });
+
+  it('has no cause at all when none is given', () => {
+    const error = new RegistryConfigError({
+      variable: 'V',
+      value: 'x',
+      reason: 'r',
+      expected: 'e',
+    });
+    expect('cause' in error).toBe(false);
+  });
+
+  it('InvalidDigestError shows a valid digest as the example', () => {
+    expect(new InvalidDigestError('sha256:x', 'too short').message).toBe(
+      `"sha256:x" is not a valid image digest: too short; expected sha256:<64 lowercase hex digits>, e.g. sha256:${'0'.repeat(64)}`,
+    );
   });
 });

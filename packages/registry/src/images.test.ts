@@ -136,6 +136,21 @@ describe('pinnedImage', () => {
     expect(error.message).toContain('expected sha256:<64 lowercase hex digits>');
   });
 
+  it.each([
+    [
+      'a sha256 digest of the wrong length',
+      `sha256:${'a'.repeat(63)}`,
+      'the hex part must be 64 lowercase hex digits',
+    ],
+    ['uppercase hex', `sha256:${'A'.repeat(64)}`, 'the hex part must be 64 lowercase hex digits'],
+    ['another algorithm', `sha512:${'a'.repeat(128)}`, 'it must start with "sha256:"'],
+    ['no algorithm', 'a'.repeat(64), 'it must start with "sha256:"'],
+  ])('says why a digest with %s is refused', (_label, digest, reason) => {
+    expect(() => pinnedImage('codex', digest, {})).toThrow(
+      `${JSON.stringify(digest)} is not a valid image digest: ${reason}; `,
+    );
+  });
+
   it('throws UnknownRuntimeError for an unknown runtime', () => {
     expect(() => pinnedImage('nope', DIGEST, {})).toThrow(UnknownRuntimeError);
     expect(() => pinnedImage('nope', DIGEST, {})).toThrow(

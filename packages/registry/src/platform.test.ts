@@ -53,6 +53,12 @@ describe('imagePlatform', () => {
     expect(error.message).toContain('linux/amd64');
   });
 
+  it('reads as one sentence: variable, value, what it is not, reason, expectation', () => {
+    expect(() => imagePlatform({ MOLECULE_IMAGE_PLATFORM: 'linux amd64' }, LINUX_X64)).toThrow(
+      'MOLECULE_IMAGE_PLATFORM="linux amd64" is not an image platform: not of the form os[/arch[/variant]]; expected e.g. linux/amd64 or linux/arm64/v8, or empty for the engine default',
+    );
+  });
+
   it('defaults the host to this process and the env to process.env', () => {
     vi.stubEnv('MOLECULE_IMAGE_PLATFORM', 'linux/s390x');
     expect(imagePlatform()).toBe('linux/s390x');

@@ -1,13 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RegistryConfigError } from './errors.js';
+import { runtimeRepository } from './images.js';
 import {
   DEFAULT_REGISTRY_PREFIX,
   parseRegistryPrefix,
   registryHost,
   registryPrefix,
 } from './prefix.js';
+import { parseImageReference } from './reference.js';
+import { KNOWN_RUNTIMES } from './runtimes.js';
 
 const VAR = 'MOLECULE_IMAGE_REGISTRY';
+/** Longest repository name the distribution grammar allows. */
+const NAME_MAX = 255;
 const env = (value: string | undefined) => ({ [VAR]: value });
 
 afterEach(() => {
@@ -195,7 +200,39 @@ const invalid: ReadonlyArray<readonly [string, string, RegExp]> = [
   ['path component with ..', 'ghcr.io/a..b', /path component "a\.\.b" is invalid/],
   ['path component with a symbol', 'ghcr.io/a$b', /path component "a\$b" is invalid/],
   ['too long for image names', `registry.example.com/${'a'.repeat(220)}`, /too long/],
+  ['an empty host before the port', ':5000/acme', /the registry host is empty/],
+  [
+    'a host name over 253 characters',
+    `${['a', 'b', 'c'].map((c) => c.repeat(63)).join('.')}.${'d'.repeat(62)}/acme`,
+    /the host name is longer than 253 characters/,
+  ],
+  ['the legacy Docker Hub host alone', 'index.docker.io', /name the Docker Hub organisation/],
+  ['"://" inside the path (not a scheme)', 'ghcr.io/org://x', /empty path segment/],
+  ['uppercase around a run of dashes', 'ghcr.io/My--Org', /uppercase in the path \("My--Org"\)/],
 ];
+
+describe('the length limit', () => {
+  const host = 'registry.example.com';
+  const longestSuffix = Math.max(
+    ...KNOWN_RUNTIMES.map((runtime) => `/workspace-template-${runtime}`.length),
+  );
+  const atLimit = `${host}/${'a'.repeat(NAME_MAX - longestSuffix - host.length - 1)}`;
+
+  it('takes the longest prefix that leaves room for every runtime image name', () => {
+    expect(registryPrefix(env(atLimit))).toBe(atLimit);
+    for (const runtime of KNOWN_RUNTIMES) {
+      const image = runtimeRepository(runtime, env(atLimit))!;
+      expect(image.length).toBeLessThanOrEqual(NAME_MAX);
+      expect(() => parseImageReference(image)).not.toThrow();
+    }
+  });
+
+  it('refuses one character more', () => {
+    expect(() => registryPrefix(env(`${atLimit}a`))).toThrow(
+      /it is too long: image names would exceed 255 characters/,
+    );
+  });
+});
 
 describe('invalid MOLECULE_IMAGE_REGISTRY values', () => {
   it.each(invalid)('%s: %j', (_label, value, reason) => {

@@ -102,6 +102,8 @@ const valid: ReadonlyArray<readonly [string, ImageReference]> = [
       digest: `sha256:${'86e0e091'.repeat(8)}`,
     },
   ],
+  // only the whole reference being 64 hex digits makes it an image ID
+  [`${F64}:v1`, { domain: 'docker.io', path: `library/${F64}`, tag: 'v1' }],
   // limits
   [`a.io/${'a'.repeat(250)}`, { domain: 'a.io', path: 'a'.repeat(250) }],
   [
@@ -161,6 +163,7 @@ const invalid: ReadonlyArray<readonly [string, RegExp]> = [
   ['ghcr.io/dock_.er', /invalid path component/],
   ['ghcr.io/dock-.er', /invalid path component/],
   ['1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a', /64-hex image ID/],
+  [`repo@1sha256:${F64}`, /invalid digest: not of the form/],
   ['ghcr.io/acme app', /invalid path component/],
   [' ghcr.io/acme/app', /invalid registry host/],
 ];
@@ -225,6 +228,8 @@ describe('runtimeOfImage', () => {
   it.each([
     ['a suffixed name', 'ghcr.io/molecule-ai/workspace-template-claude-code-default:latest'],
     ['a prefixed name', 'ghcr.io/molecule-ai/my-workspace-template-codex:latest'],
+    // as long as the template prefix, so only the prefix check tells it apart
+    ['another prefix of the same length', 'ghcr.io/molecule-ai/my-images-template-codex:latest'],
     ['not the last component', 'ghcr.io/molecule-ai/workspace-template-codex/extra:latest'],
     ['an unknown runtime', 'ghcr.io/molecule-ai/workspace-template-unknown:latest'],
     ['no runtime', 'ghcr.io/molecule-ai/workspace-template-:latest'],
