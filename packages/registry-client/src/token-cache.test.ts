@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenCache } from './token-cache.js';
+import { createTokenCache, tokenCacheKey } from './token-cache.js';
 
 describe('createTokenCache', () => {
   it('shares one fetch among concurrent callers and caches the result', async () => {
@@ -53,5 +53,31 @@ describe('createTokenCache', () => {
       await cache.getOrFetch(`k${i}`, async () => ({ token: 't', renewAt: Date.now() + 60_000 }));
     }
     expect(cache.size).toBe(3);
+  });
+
+  it('does not use a token at its renewal time', async () => {
+    let now = 1_000;
+    const cache = createTokenCache({ now: () => now });
+    await cache.getOrFetch('k', async () => ({ token: 'old', renewAt: 2_000 }));
+    now = 1_999;
+    expect(
+      (await cache.getOrFetch('k', async () => ({ token: 'new', renewAt: 9_000 }))).token,
+    ).toBe('old');
+    now = 2_000;
+    expect(
+      (await cache.getOrFetch('k', async () => ({ token: 'new', renewAt: 9_000 }))).token,
+    ).toBe('new');
+  });
+});
+
+describe('tokenCacheKey', () => {
+  it('keeps the parts apart, so shifting text between them is another key', () => {
+    const key = tokenCacheKey({ realm: 'https://a/t', service: 'bc', scope: 's', identity: 'i' });
+    expect(key).not.toBe(
+      tokenCacheKey({ realm: 'https://a/tb', service: 'c', scope: 's', identity: 'i' }),
+    );
+    expect(key).toBe(
+      tokenCacheKey({ realm: 'https://a/t', service: 'bc', scope: 's', identity: 'i' }),
+    );
   });
 });

@@ -168,3 +168,32 @@ describe('a 200 that is not a manifest is never a digest', () => {
     });
   });
 });
+
+describe('the digest a HEAD answers', () => {
+  const DIGEST = `sha256:${'c'.repeat(64)}`;
+  const headAnswers = (digest: string) =>
+    startScriptedRegistry(() => ({
+      status: 200,
+      headers: { 'content-type': DOCKER_V2, 'docker-content-digest': digest },
+    }));
+
+  it('is taken without a GET, whitespace around it dropped', async () => {
+    const r = await headAnswers(`${DIGEST}\t `);
+    expect(await r.client.getManifestDigest(`${r.host}/acme/app:latest`)).toEqual({
+      digest: DIGEST,
+      mediaType: DOCKER_V2,
+    });
+    expect(r.requests.map((q) => q.method)).toEqual(['HEAD']);
+  });
+
+  it('for a digest reference, another digest is DIGEST_MISMATCH on the HEAD', async () => {
+    const asked = `sha256:${'d'.repeat(64)}`;
+    const r = await headAnswers(DIGEST);
+    const error = await registryError(r.client.getManifestDigest(`${r.host}/acme/app@${asked}`));
+    expect(error.code).toBe('DIGEST_MISMATCH');
+    expect(error.method).toBe('HEAD');
+    expect(error.message).toMatch(
+      new RegExp(`^\\[HEAD\\] ".+": 200 OK — the registry answered ${DIGEST} for ${asked}$`),
+    );
+  });
+});
