@@ -60,6 +60,43 @@ describe('parseSignaturePolicy', () => {
     expect(parseSignaturePolicy({ [SIGNING_KEYS_VARIABLE]: sameKeyTwice }).keys).toHaveLength(1);
   });
 
+  it('reads the documented variable names', () => {
+    expect(
+      parseSignaturePolicy({
+        MOLECULE_IMAGE_SIGNING_KEYS: twoKeys,
+        MOLECULE_IMAGE_SIGNATURES: 'warn',
+        MOLECULE_IMAGE_SIGNATURE_THRESHOLD: '2',
+      }),
+    ).toMatchObject({ mode: 'warn', threshold: 2 });
+  });
+
+  it.each([
+    ['1', 1],
+    ['12', 12],
+    ['3', 3],
+  ])('without keys (off), takes any whole threshold ≥ 1: %j', (text, threshold) => {
+    expect(parseSignaturePolicy({ [THRESHOLD_VARIABLE]: text }).threshold).toBe(threshold);
+  });
+
+  it('without keys, says the threshold is an integer ≥ 1, and refuses one past safe integers', () => {
+    expect(refusal({ [THRESHOLD_VARIABLE]: '0' }).message).toBe(
+      `${THRESHOLD_VARIABLE}="0" is not valid: at least one key must sign; expected an integer ≥ 1`,
+    );
+    expect(refusal({ [THRESHOLD_VARIABLE]: '9007199254740993' }).reason).toBe('too large');
+  });
+
+  it('says what enforce without keys needs', () => {
+    expect(refusal({ [SIGNATURES_VARIABLE]: 'enforce' }).message).toBe(
+      `${SIGNATURES_VARIABLE}="enforce" is not valid: enforce needs public keys, and ${SIGNING_KEYS_VARIABLE} is not set; expected ${SIGNING_KEYS_VARIABLE}=<PEM file or directory>, or ${SIGNATURES_VARIABLE}=off`,
+    );
+  });
+
+  it('says what a key file must hold', () => {
+    expect(refusal({ [SIGNING_KEYS_VARIABLE]: privateKey }).expected).toBe(
+      'a PEM file of public keys (ECDSA P-256, Ed25519, RSA) or a directory of *.pub files',
+    );
+  });
+
   it('still checks the keys when off', () => {
     expect(
       refusal({ [SIGNING_KEYS_VARIABLE]: privateKey, [SIGNATURES_VARIABLE]: 'off' }).variable,

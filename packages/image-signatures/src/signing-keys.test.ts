@@ -1,4 +1,4 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,40 @@ describe('loadSigningKeys', () => {
       ['ecdsa-p256', join(dir, 'a.pub')],
       ['rsa', join(dir, 'b.pem')],
     ]);
+  });
+
+  it('reads eight key files in name order', () => {
+    const dir = join(temp.dir, 'many');
+    mkdirSync(dir);
+    const names = ['h', 'c', 'f', 'a', 'g', 'b', 'e', 'd'].map((name) => `${name}.pub`);
+    for (const name of names) {
+      const pem = generateKeyPairSync('ed25519')
+        .publicKey.export({ type: 'spki', format: 'pem' })
+        .toString();
+      temp.write(`many/${name}`, pem);
+    }
+    expect(loadSigningKeys(dir).map((key) => key.source)).toEqual(
+      [...names].sort().map((name) => join(dir, name)),
+    );
+  });
+
+  it('ignores names that only contain .pub or .pem, and dangling symlinks', () => {
+    const dir = join(temp.dir, 'suffixes');
+    mkdirSync(dir);
+    temp.write('suffixes/a.pub', pems.ecdsa);
+    temp.write('suffixes/b.pub.bak', 'not a key');
+    temp.write('suffixes/c.pem.old', 'not a key');
+    symlinkSync(join(dir, 'gone'), join(dir, 'd.pub'));
+    expect(loadSigningKeys(dir).map((key) => key.source)).toEqual([join(dir, 'a.pub')]);
+  });
+
+  it('keeps why a missing path or a block that is not base64 cannot be read as the cause', () => {
+    const missing = refusal(() => loadSigningKeys(join(temp.dir, 'nowhere.pub')));
+    expect((missing.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    const garbled = refusal(() =>
+      parseSigningKeys('-----BEGIN PUBLIC KEY-----\n%%%%\n-----END PUBLIC KEY-----\n', 'x.pub'),
+    );
+    expect((garbled.cause as Error).message).toBe('not base64');
   });
 
   it('refuses a directory without key files, a missing path and a bad file in a directory', () => {

@@ -185,4 +185,35 @@ describe('verifyImageSignatures', () => {
     );
     await expect(verify(fake, [verifierKey(k1)], 0)).rejects.toBeInstanceOf(RangeError);
   });
+
+  it('says why it refuses them', async () => {
+    const fake = createFakeSource();
+    await expect(verify(fake, [verifierKey(k1)], 1, 'latest')).rejects.toThrow(
+      '"latest" is not a valid image digest: signatures are looked up by sha256 digest; ',
+    );
+    await expect(verify(fake, [verifierKey(k1)], 0)).rejects.toThrow(
+      'threshold must be an integer ≥ 1, got 0',
+    );
+  });
+
+  it('releases what it read with when it is done: the signal it passed is aborted', async () => {
+    const fake = createFakeSource();
+    signSimple(fake, DIGEST, k1);
+    const signals: AbortSignal[] = [];
+    const source = {
+      ...fake.source,
+      getManifest: (...args: Parameters<FakeSource['source']['getManifest']>) => {
+        if (args[1].signal) signals.push(args[1].signal);
+        return fake.source.getManifest(...args);
+      },
+    };
+    const verdict = await verifyImageSignatures({
+      source,
+      digest: DIGEST,
+      policy: { keys: [verifierKey(k1)], threshold: 1 },
+    });
+    expect(verdict.status).toBe('trusted');
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+  });
 });

@@ -294,3 +294,81 @@ describe('sigstore bundle referrers', () => {
     expect(verdict.status).not.toBe('trusted');
   });
 });
+
+describe('judgeBundle says what is wrong', () => {
+  const judge = (bundle: Buffer) => judgeBundle({ digest: DIGEST, keys }, bundle, 'here');
+  const resign = (payload: Buffer) => (j: BundleJson) => {
+    j.dsseEnvelope!.payload = payload.toString('base64');
+    j.dsseEnvelope!.signatures = [
+      {
+        sig: signWithKey(k1, dssePreAuthEncoding('application/vnd.in-toto+json', payload)).toString(
+          'base64',
+        ),
+      },
+    ];
+  };
+  const good = () => createSigstoreBundle({ key: k1, digest: DIGEST });
+
+  it.each([
+    [
+      'not JSON',
+      () => Buffer.from('not json'),
+      'not a sigstore bundle v0.3 with a DSSE envelope (Invalid input: expected object, received undefined)',
+    ],
+    [
+      'another DSSE payload type',
+      () =>
+        editBundle(good(), (j) => {
+          j.dsseEnvelope!.payloadType = 'text/plain';
+        }),
+      'DSSE payloadType "text/plain" is not in-toto',
+    ],
+    [
+      'a payload that is not base64',
+      () =>
+        editBundle(good(), (j) => {
+          j.dsseEnvelope!.payload = '%%%';
+        }),
+      'DSSE payload is not base64',
+    ],
+    [
+      'signatures that are not base64',
+      () =>
+        editBundle(good(), (j) => {
+          j.dsseEnvelope!.signatures = [{ sig: '***' }];
+        }),
+      'no DSSE signature is base64',
+    ],
+  ])('%s', (_name, make, problem) => {
+    expect(judge(make())).toEqual([
+      { kind: 'malformed', format: 'sigstore-bundle', where: 'here', problem },
+    ]);
+  });
+
+  it("a signed statement that is not in-toto is signed-malformed, with zod's reason", () => {
+    const bundle = editBundle(good(), resign(Buffer.from('{"hello":"world"}')));
+    expect(judge(bundle)).toEqual([
+      {
+        kind: 'signed-malformed',
+        format: 'sigstore-bundle',
+        keyId: k1.keyId,
+        where: 'here',
+        problem: expect.stringMatching(/^not an in-toto statement \(_type: .+\)$/),
+      },
+    ]);
+  });
+
+  it('takes only sha256 subjects as signed digests', () => {
+    const statement = createInTotoStatement({ digests: [`sha512:${'a'.repeat(128)}`] });
+    const bundle = createSigstoreBundle({ key: k1, digest: DIGEST, statement });
+    expect(judge(bundle)).toEqual([
+      {
+        kind: 'digest-mismatch',
+        format: 'sigstore-bundle',
+        keyId: k1.keyId,
+        signedDigests: [],
+        where: 'here',
+      },
+    ]);
+  });
+});

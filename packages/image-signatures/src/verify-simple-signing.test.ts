@@ -12,12 +12,14 @@ import { createFakeSource, type FakeSource, sha256 } from '../test/fake-signatur
 import { pushSimpleSignatures, verifierKey } from '../test/signing.js';
 import { MAX_SIGNATURE_BLOB_BYTES, MAX_SIGNATURE_LAYERS } from './limits.js';
 import { verifyImageSignatures } from './verify-image-signatures.js';
+import { checkSimpleSigning } from './verify-simple-signing.js';
 
 const k1 = generateCosignKeyPair();
 const k2 = generateCosignKeyPair();
 const DIGEST = sha256('image manifest');
 const OTHER = sha256('another image');
 const TAG = cosignSignatureTag(DIGEST);
+const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 
 function verify(fake: FakeSource, threshold = 1) {
   return verifyImageSignatures({
@@ -159,18 +161,48 @@ describe('legacy .sig signatures', () => {
     ]);
     const verdict = await verify(fake);
     expect(verdict).toMatchObject({ status: 'untrusted', reason: 'BAD_PAYLOAD' });
-    expect(verdict.status === 'untrusted' && verdict.detail).toContain(k1.keyId);
+    expect(verdict.status === 'untrusted' && verdict.detail).toMatch(
+      new RegExp(
+        `^${TAG} layer 0: key ${k1.keyId} signed a payload that is not a simple-signing payload \\(.+\\)$`,
+      ),
+    );
   });
 
   it.each([
     [
       'a manifest that is not JSON',
       (fake: FakeSource) => fake.putManifest(TAG, Buffer.from('{oops')),
+      `${TAG}: not an image manifest (Invalid input: expected object, received undefined)`,
     ],
     [
       'a manifest without simple-signing layers',
       (fake: FakeSource) =>
         fake.putManifest(TAG, Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [] }))),
+      `${TAG}: no ${SIMPLE_SIGNING} layer`,
+    ],
+    [
+      'a manifest with only other layers',
+      (fake: FakeSource) =>
+        pushEdited(
+          fake,
+          (m) => {
+            m.layers[0]!.mediaType = 'application/octet-stream';
+          },
+          createSimpleSignature({ key: k1, digest: DIGEST }),
+        ),
+      `${TAG}: no ${SIMPLE_SIGNING} layer`,
+    ],
+    [
+      'a layer that is not a descriptor',
+      (fake: FakeSource) =>
+        pushEdited(
+          fake,
+          (m) => {
+            delete m.layers[0]!.digest;
+          },
+          createSimpleSignature({ key: k1, digest: DIGEST }),
+        ),
+      `${TAG} layer 0: bad layer descriptor (digest: Invalid input: expected string, received undefined)`,
     ],
     [
       'a layer without the annotation',
@@ -182,6 +214,7 @@ describe('legacy .sig signatures', () => {
           },
           createSimpleSignature({ key: k1, digest: DIGEST }),
         ),
+      `${TAG} layer 0: no ${COSIGN_SIGNATURE_ANNOTATION}`,
     ],
     [
       'an annotation that is not base64',
@@ -193,6 +226,7 @@ describe('legacy .sig signatures', () => {
           },
           createSimpleSignature({ key: k1, digest: DIGEST }),
         ),
+      `${TAG} layer 0: ${COSIGN_SIGNATURE_ANNOTATION} is not base64`,
     ],
     [
       'a layer over the size limit',
@@ -204,11 +238,16 @@ describe('legacy .sig signatures', () => {
           },
           createSimpleSignature({ key: k1, digest: DIGEST }),
         ),
+      `${TAG} layer 0: payload of ${MAX_SIGNATURE_BLOB_BYTES + 1} bytes is over the limit`,
     ],
-  ])('refuses %s as BAD_PAYLOAD', async (_name, arrange) => {
+  ])('refuses %s as BAD_PAYLOAD', async (_name, arrange, detail) => {
     const fake = createFakeSource();
     arrange(fake);
-    expect(await verify(fake)).toMatchObject({ status: 'untrusted', reason: 'BAD_PAYLOAD' });
+    expect(await verify(fake)).toMatchObject({
+      status: 'untrusted',
+      reason: 'BAD_PAYLOAD',
+      detail,
+    });
     expect(fake.calls.filter((call) => call.startsWith('blob '))).toEqual([]);
   });
 
@@ -251,5 +290,62 @@ describe('legacy .sig signatures', () => {
     expect(fake.calls.filter((call) => call.startsWith('blob '))).toHaveLength(
       MAX_SIGNATURE_LAYERS,
     );
+  });
+
+  it('names the layer of a signature no configured key made', async () => {
+    const fake = createFakeSource();
+    pushSimpleSignatures(fake, DIGEST, [
+      createSimpleSignature({ key: generateCosignKeyPair(), digest: DIGEST }),
+    ]);
+    const verdict = await verify(fake);
+    expect(verdict).toMatchObject({ status: 'untrusted', reason: 'UNKNOWN_KEY' });
+    expect(verdict.status === 'untrusted' && verdict.detail).toContain(`${TAG} layer 0`);
+  });
+
+  it('skips a null layer, and fetches a payload of exactly the size limit', async () => {
+    const fake = createFakeSource();
+    pushEdited(
+      fake,
+      (manifest) => {
+        manifest.layers[0]!.size = MAX_SIGNATURE_BLOB_BYTES;
+        manifest.layers.unshift(null as unknown as Record<string, unknown>);
+      },
+      createSimpleSignature({ key: k1, digest: DIGEST }),
+    );
+    expect(await verify(fake)).toMatchObject({ status: 'trusted' });
+  });
+
+  it('asks for the .sig manifest as an OCI or Docker image manifest, with the caller signal', async () => {
+    const fake = createFakeSource();
+    pushSimpleSignatures(fake, DIGEST, [createSimpleSignature({ key: k1, digest: DIGEST })]);
+    const asked: Array<[string, readonly string[], AbortSignal | undefined]> = [];
+    const source = {
+      ...fake.source,
+      getManifest: (
+        reference: string,
+        options: { accept: readonly string[]; signal?: AbortSignal },
+      ) => {
+        asked.push([reference, options.accept, options.signal]);
+        return fake.source.getManifest(reference, options);
+      },
+    };
+    const signal = new AbortController().signal;
+    const found = await checkSimpleSigning({
+      source,
+      digest: DIGEST,
+      keys: [verifierKey(k1)],
+      signal,
+    });
+    expect(found).toMatchObject([{ kind: 'valid' }]);
+    expect(asked).toEqual([
+      [
+        TAG,
+        [
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+        ],
+        signal,
+      ],
+    ]);
   });
 });
