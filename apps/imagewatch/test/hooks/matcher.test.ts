@@ -251,3 +251,52 @@ describe('GitHub package webhooks', () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe('createHookMatcher verdicts', () => {
+  const push = (repository: string, tag: string | undefined) => ({
+    isPush: true,
+    action: 'push',
+    host: HOST,
+    repository,
+    tag,
+    claimedDigest: undefined,
+  });
+
+  it('watches latest for a target written without a tag', () => {
+    const untagged = createHookMatcher({
+      targets: [{ runtime: 'codex', image: `${HOST}/molecule-ai/workspace-template-codex` }],
+    });
+    expect(untagged.match(push('molecule-ai/workspace-template-codex', 'latest'))).toMatchObject({
+      outcome: 'accepted',
+      runtime: 'codex',
+    });
+  });
+
+  it('says which runtime is not watched, with the repository and tag', () => {
+    expect(matcher.match(push('molecule-ai/workspace-template-hermes', 'latest'))).toEqual({
+      outcome: 'ignored',
+      reason: 'not_watched',
+      detail: 'runtime hermes is not watched',
+      repository: 'molecule-ai/workspace-template-hermes',
+      tag: 'latest',
+    });
+  });
+
+  it('names the tag it ignores, or that there is none (and then has no tag field)', () => {
+    expect(matcher.match(push('molecule-ai/workspace-template-codex', 'v1'))).toEqual({
+      outcome: 'ignored',
+      reason: 'tag',
+      detail: 'tag v1',
+      repository: 'molecule-ai/workspace-template-codex',
+      tag: 'v1',
+    });
+    const untagged = matcher.match(push('molecule-ai/workspace-template-codex', undefined));
+    expect(untagged).toEqual({
+      outcome: 'ignored',
+      reason: 'tag',
+      detail: 'no tag (a blob or a push by digest)',
+      repository: 'molecule-ai/workspace-template-codex',
+    });
+    expect('tag' in untagged).toBe(false);
+  });
+});

@@ -253,4 +253,81 @@ describe('paths', () => {
     );
     expect(rolledBack).toMatchObject({ state: 'rolled_back', replaced_by: 'r-back' });
   });
+
+  it('supersede and roll back say why the host in flight failed', () => {
+    const inFlight = withHost(rollout(), 'a', 'running');
+    expect(must(apply(inFlight, { type: 'supersede', by: 'r-next' })).hosts[0]).toMatchObject({
+      state: 'failed',
+      error: 'superseded by a newer digest',
+    });
+    expect(must(apply(inFlight, { type: 'roll-back', by: 'r-back' })).hosts[0]).toMatchObject({
+      state: 'failed',
+      error: 'rolled back',
+    });
+  });
+
+  it('a pending host keeps its wave open, and the refusal names the wave by its number', () => {
+    expect(apply(rollout(), { type: 'wave-settled' })).toEqual({
+      ok: false,
+      reason: 'wave 1 is not settled: a',
+    });
+    const second = rollout({ wave: 1 });
+    expect(apply(withHost(second, 'c', 'running'), { type: 'wave-settled' })).toEqual({
+      ok: false,
+      reason: 'wave 2 is not settled: b, c',
+    });
+  });
+
+  it('soak-over is refused when the rollout is not soaking', () => {
+    expect(apply(rollout(), { type: 'soak-over' })).toEqual({
+      ok: false,
+      reason: 'the rollout is not soaking',
+    });
+  });
+
+  it('only starting a host waits for its wave and the soak: a host in flight can still finish', () => {
+    const soaking = withHost(rollout({ wave: 1, soak_until: T1.toISOString() }), 'a', 'running');
+    expect(must(apply(soaking, { type: 'host-succeeded', host: 'a' })).hosts[0]?.state).toBe(
+      'done',
+    );
+    expect(
+      must(apply(soaking, { type: 'host-failed', host: 'a', error: 'x' })).hosts[0]?.state,
+    ).toBe('failed');
+    expect(
+      apply(rollout({ soak_until: T1.toISOString() }), { type: 'host-started', host: 'a' }),
+    ).toEqual({
+      ok: false,
+      reason: 'the previous wave is still soaking',
+    });
+  });
+
+  it.each([
+    [{ type: 'host-started', host: 'a' }, 'cannot start host a a rollout that is done'],
+    [{ type: 'host-succeeded', host: 'a' }, 'cannot mark host a done a rollout that is done'],
+    [
+      { type: 'host-failed', host: 'a', error: 'x' },
+      'cannot mark host a failed a rollout that is done',
+    ],
+    [{ type: 'wave-settled' }, 'cannot settle the wave of a rollout that is done'],
+    [{ type: 'soak-over' }, 'cannot end the soak of a rollout that is done'],
+    [{ type: 'resume' }, 'cannot resume a rollout that is done'],
+    [{ type: 'abort' }, 'cannot abort a rollout that is done'],
+    [{ type: 'supersede', by: 'r' }, 'cannot supersede a rollout that is done'],
+  ] as const)('refuses %o in a done rollout: %s', (event, reason) => {
+    expect(apply(rollout({ state: 'done' }), event)).toEqual({ ok: false, reason });
+  });
+
+  it('names the roll back it refuses', () => {
+    expect(apply(rollout({ state: 'superseded' }), { type: 'roll-back', by: 'r' })).toEqual({
+      ok: false,
+      reason: 'cannot roll back a rollout that is superseded',
+    });
+  });
+
+  it('names the host event it refuses for the host state', () => {
+    expect(apply(rollout(), { type: 'host-succeeded', host: 'a' })).toEqual({
+      ok: false,
+      reason: 'cannot mark host a done: it is pending',
+    });
+  });
 });

@@ -33,6 +33,8 @@ describe('parseWaveSizes', () => {
     ['-1', /not a host count/],
     ['1.5', /not a host count/],
     ['50 %', /not a host count/],
+    ['x50%', /^"x50%" is not a host count or a percentage \(e\.g\. 1,50%,100%\)$/],
+    ['50%x', /^"50%x" is not a host count or a percentage/],
   ])('%j is refused', (text, problem) => {
     const parsed = parseWaveSizes(text);
     expect(parsed.ok).toBe(false);

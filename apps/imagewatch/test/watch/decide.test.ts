@@ -217,5 +217,18 @@ describe('decide', () => {
     expect(shortDigest(A)).toBe('sha256:aaaaaaaaaaaa');
     expect(shortDigest(undefined)).toBe('none');
     expect(shortDigest(null)).toBe('none');
+    // Without an algorithm: the first 19 characters, as long as `sha256:` + 12 hex.
+    expect(shortDigest('a'.repeat(64))).toBe('a'.repeat(19));
+  });
+
+  it('names every host it cannot ask, in host order', () => {
+    expect(
+      decide({
+        seen: undefined,
+        remote: resolved(A),
+        locals: hosts({ a: unavailable('ECONNREFUSED'), b: present(A), c: unavailable('timeout') }),
+        autoRefresh: true,
+      }),
+    ).toEqual({ action: 'retry', reason: 'local-unknown', message: 'a: ECONNREFUSED; c: timeout' });
   });
 });
