@@ -33,8 +33,14 @@ describe('resolveFromListing', () => {
     ['an id without the algorithm', { listedImage: 'a'.repeat(64) }],
     ['no ImageID from the engine', { imageId: '' }],
     ['no Image from the engine', { listedImage: '' }],
+    ['Image and ImageID the same, even in no id form', { listedImage: 'local', imageId: 'local' }],
   ])('%s: inspect it', (_case, overrides) => {
     expect(resolveFromListing(listed(overrides))).toBeUndefined();
+  });
+
+  it('a reference that merely starts like an image id is a reference', () => {
+    const lookalike = `${'a'.repeat(64)}-app:latest`;
+    expect(resolveFromListing(listed({ listedImage: lookalike }))?.configuredImage).toBe(lookalike);
   });
 
   it.each([
