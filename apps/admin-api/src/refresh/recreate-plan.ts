@@ -2,7 +2,7 @@
  * Which `ws-*` containers a refresh removes: pure. A container belongs to a runtime by its
  * configured image reference (`Config.Image`), by the exact last path component
  * `workspace-template-<runtime>`, in any registry or prefix, tag or digest form (so a container
- * still on the old `ghcr.io/...` reference after a registry switch is matched too). Only
+ * still on the old registry's reference after a registry switch is matched too). Only
  * runtimes that were pulled count; a container already on the pulled image stays.
  */
 import { type Runtime, runtimeOfImage } from '@molecule/registry';
